@@ -1,0 +1,282 @@
+"""MNIST and Fashion-MNIST as whole uint8 tensors in memory.
+
+Where the files are looked for, in order: the folder given (`--data`), else `$MNIST_LAB_DATA`,
+else a user cache folder. Inside it: torchvision's layout (`ROOT/MNIST/raw/`), the four files
+(plain or .gz) directly in the folder, or a Keras-style `mnist.npz`.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+DATASETS = ("mnist", "fashion")
+CLASS_NAMES = {
+    "mnist": [str(i) for i in range(10)],
+    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+}
+FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+ALL_FILES = FILES["train"] + FILES["test"]
+# torchvision's folder name for each dataset, and system folders where Debian installs a copy.
+_TV_FOLDER = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+_SYSTEM_DIRS = {"mnist": [], "fashion": [Path("/usr/share/datasets/fashion-mnist")]}
+
+
+class DataNotFound(Exception):
+    """The dataset is not on disk and could not be downloaded; the message says how to fix it."""
+
+
+class DataFormatError(ValueError):
+    """A dataset file is not what it claims to be."""
+
+
+@dataclass
+class Split:
+    images: torch.Tensor  # (N, 28, 28) uint8
+    labels: torch.Tensor  # (N,) int64
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Dataset:
+    name: str
+    train: Split
+    test: Split
+    source: str
+    classes: list[str]
+
+    def split(self, which: str) -> Split:
+        return self.train if which == "train" else self.test
+
+
+def resolve_root(data_arg: str | os.PathLike | None = None) -> Path:
+    """The data folder: the argument, else $MNIST_LAB_DATA, else the user cache folder."""
+    if data_arg:
+        return Path(data_arg).expanduser()
+    if os.environ.get("MNIST_LAB_DATA"):
+        return Path(os.environ["MNIST_LAB_DATA"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "mnist_lab"
+
+
+# ---------------------------------------------------------------- file readers
+
+def _open_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise DataFormatError(f"{path.name}: not a readable .gz file ({e})") from None
+    return data
+
+
+def parse_idx(data: bytes, name: str = "file") -> np.ndarray:
+    """Parse an IDX file (MNIST's format): images (N,28,28) or labels (N,), as uint8."""
+    if len(data) < 8:
+        raise DataFormatError(f"{name}: too short to be an IDX file ({len(data)} bytes)")
+    zero, dtype, ndim = data[0:2], data[2], data[3]
+    if zero != b"\x00\x00" or dtype != 0x08 or ndim not in (1, 3):
+        magic = int.from_bytes(data[:4], "big")
+        raise DataFormatError(
+            f"{name}: wrong magic number {magic:#010x} (expected 0x00000801 for labels "
+            "or 0x00000803 for images)")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataFormatError(f"{name}: truncated header")
+    shape = struct.unpack(">" + "I" * ndim, data[4:header])
+    expected = int(np.prod(shape))
+    if len(data) - header != expected:
+        raise DataFormatError(
+            f"{name}: holds {len(data) - header} bytes of data but its header promises "
+            f"{expected} (truncated or damaged file)")
+    if ndim == 3 and shape[1:] != (28, 28):
+        raise DataFormatError(f"{name}: images are {shape[1]}x{shape[2]}, expected 28x28")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _check_pair(images: np.ndarray, labels: np.ndarray, what: str) -> Split:
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise DataFormatError(f"{what}: images must have shape (N, 28, 28), got {images.shape}")
+    if labels.ndim != 1:
+        raise DataFormatError(f"{what}: labels must be one number per image, got shape {labels.shape}")
+    if len(images) != len(labels):
+        raise DataFormatError(f"{what}: {len(images)} images but {len(labels)} labels")
+    if len(labels) and (labels.min() < 0 or labels.max() > 9):
+        raise DataFormatError(f"{what}: labels must be 0-9, found {labels.min()}..{labels.max()}")
+    return Split(torch.from_numpy(np.array(images, dtype=np.uint8)),
+                 torch.from_numpy(np.asarray(labels).astype(np.int64)))
+
+
+def read_npz(source: Path | bytes) -> dict[str, Split]:
+    """Read a Keras-style mnist.npz with x_train, y_train, x_test, y_test."""
+    fh = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        with np.load(fh, allow_pickle=False) as z:
+            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]
+            if missing:
+                raise DataFormatError(f"mnist.npz: missing arrays {', '.join(missing)} "
+                                      "(expected x_train, y_train, x_test, y_test)")
+            arrays = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except DataFormatError:
+        raise
+    except Exception as e:  # zipfile.BadZipFile, ValueError for pickled object arrays, ...
+        raise DataFormatError(f"mnist.npz: not a readable .npz file ({type(e).__name__})") from None
+    return {s: _check_pair(arrays[f"x_{s}"], arrays[f"y_{s}"], f"mnist.npz {s}") for s in ("train", "test")}
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for name in (stem, stem + ".gz"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _idx_folder(folder: Path) -> dict[str, Path] | None:
+    found = {stem: _find_file(folder, stem) for stem in ALL_FILES}
+    return found if all(found.values()) else None
+
+
+def _read_idx_folder(files: dict[str, Path]) -> dict[str, Split]:
+    out = {}
+    for split, (img_stem, lbl_stem) in FILES.items():
+        images = parse_idx(_open_bytes(files[img_stem]), files[img_stem].name)
+        labels = parse_idx(_open_bytes(files[lbl_stem]), files[lbl_stem].name)
+        out[split] = _check_pair(images, labels, split)
+    return out
+
+
+def _candidates(name: str, root: Path) -> list[Path]:
+    return [root / _TV_FOLDER[name] / "raw", root, *_SYSTEM_DIRS[name]]
+
+
+def find_dataset(name: str = "mnist", root: str | os.PathLike | None = None) -> str | None:
+    """Where the dataset is on disk (a folder or an .npz path), without loading it; None if absent."""
+    root = resolve_root(root)
+    for folder in _candidates(name, root):
+        if _idx_folder(folder):
+            return str(folder)
+    if name == "mnist" and (root / "mnist.npz").is_file():
+        return str(root / "mnist.npz")
+    return None
+
+
+def missing_message(name: str, root: Path, why: str = "") -> str:
+    folder = root / _TV_FOLDER[name] / "raw"
+    files = "\n".join(f"  - {f}  (or {f}.gz)" for f in ALL_FILES)
+    return (f"{'MNIST' if name == 'mnist' else 'Fashion-MNIST'} was not found"
+            f"{' and could not be downloaded (' + why + ')' if why else ''}.\n"
+            f"Looked in: {folder}\n"
+            f"Expected these four files there:\n{files}\n"
+            + ("or a Keras-style mnist.npz in " + str(root) + ".\n" if name == "mnist" else "")
+            + "Fix: copy the files into that folder, or point at a folder that has them with "
+              "`--data DIR` or the environment variable MNIST_LAB_DATA=DIR.")
+
+
+def _download(name: str, root: Path) -> None:
+    from torchvision import datasets as tvd  # imported here: slow, and only needed online
+    cls = tvd.MNIST if name == "mnist" else tvd.FashionMNIST
+    cls(str(root), train=True, download=True)
+    cls(str(root), train=False, download=True)
+
+
+def load_dataset(name: str = "mnist", root: str | os.PathLike | None = None,
+                 download: bool = True) -> Dataset:
+    """Load both splits of a dataset; download it with torchvision when absent and online."""
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    root = resolve_root(root)
+    where = find_dataset(name, root)
+    if where is None and download:
+        try:
+            _download(name, root)
+        except Exception as e:  # no network: URLError, RuntimeError from torchvision's mirrors
+            raise DataNotFound(missing_message(name, root, "offline? " + type(e).__name__)) from None
+        where = find_dataset(name, root)
+    if where is None:
+        raise DataNotFound(missing_message(name, root))
+    path = Path(where)
+    # torchvision's layout is read with our own IDX parser: the same tensors as
+    # torchvision.datasets.MNIST(root).data / .targets (a test checks it), without the 2.5 s
+    # that importing torchvision costs every training process
+    splits = read_npz(path) if path.suffix == ".npz" else _read_idx_folder(_idx_folder(path))
+    return Dataset(name, splits["train"], splits["test"], where, CLASS_NAMES[name])
+
+
+# ---------------------------------------------------------------- uploads
+
+def import_files(files: dict[str, bytes], root: str | os.PathLike | None = None) -> Path:
+    """Check uploaded dataset files (the four IDX files, plain or .gz, or one mnist.npz) and store them."""
+    root = resolve_root(root)
+    names = {Path(n).name: b for n, b in files.items()}
+    npz = [n for n in names if n.endswith(".npz")]
+    if npz:
+        read_npz(names[npz[0]])  # validates
+        root.mkdir(parents=True, exist_ok=True)
+        _atomic_write(root / "mnist.npz", names[npz[0]])
+        return root / "mnist.npz"
+    by_stem = {}
+    for n, b in names.items():
+        stem = n[:-3] if n.endswith(".gz") else n
+        stem = stem.replace(".idx", "-idx")  # also accept Kaggle's t10k-images.idx3-ubyte
+        if stem not in ALL_FILES:
+            raise DataFormatError(f"{n}: not one of the MNIST file names ({', '.join(ALL_FILES)})")
+        if n.endswith(".gz"):
+            try:
+                b = gzip.decompress(b)
+            except (OSError, EOFError):
+                raise DataFormatError(f"{n}: not a readable .gz file") from None
+        by_stem[stem] = b
+    missing = [s for s in ALL_FILES if s not in by_stem]
+    if missing:
+        raise DataFormatError("missing " + ", ".join(missing) + " (upload all four files, or one mnist.npz)")
+    for split, (img, lbl) in FILES.items():
+        _check_pair(parse_idx(by_stem[img], img), parse_idx(by_stem[lbl], lbl), split)
+    folder = root / "MNIST" / "raw"
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, b in by_stem.items():
+        _atomic_write(folder / stem, b)
+    return folder
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------- normalisation
+
+def to_float(images: torch.Tensor, normalize: str = "minmax", pad: int = 0) -> torch.Tensor:
+    """uint8 (N,28,28) -> float32 (N,1,28+2p,28+2p): minmax (x/255), standardize, or none."""
+    x = images.unsqueeze(1).float()
+    if normalize == "minmax":
+        x = x / 255.0
+    elif normalize == "standardize":
+        x = (x / 255.0 - MNIST_MEAN) / MNIST_STD
+    elif normalize != "none":
+        raise ValueError(f"unknown normalisation {normalize!r}; choose minmax, standardize or none")
+    if pad:
+        # zero padding in pixel space: the padded border is the background after normalisation
+        bg = {"minmax": 0.0, "standardize": -MNIST_MEAN / MNIST_STD, "none": 0.0}[normalize]
+        x = torch.nn.functional.pad(x, (pad, pad, pad, pad), value=bg)
+    return x
+
+
+def mean_std(images: torch.Tensor) -> tuple[float, float]:
+    """Pixel mean and standard deviation of a split after x/255 (MNIST train: 0.1307, 0.3081)."""
+    x = images.double() / 255.0
+    return float(x.mean()), float(x.std())

@@ -1,0 +1,107 @@
+"""Mistakes: test accuracy, per-class accuracy, a clickable confusion matrix and the misclassified digits."""
+import numpy as np
+import streamlit as st
+
+import ui
+from mnist_lab import charts, evaluate
+
+PAGE = 40  # digits per gallery page: 5 rows of 8
+
+tr = ui.setup("nav.mistakes")
+L = ui.labels(tr)
+NO_BAR = {"displayModeBar": False}
+st.title(tr("mistakes.title"))
+st.markdown(tr("mistakes.intro"))
+ui.model_picker(tr)
+loaded = ui.current_model(tr)
+if loaded is None:
+    st.stop()
+model, meta, path = loaded
+result = ui.evaluation(path, meta, tr)
+if result is None:
+    st.stop()
+ev, ds = result
+classes = ui.class_names(ds.name, tr)
+images = ds.test.images
+
+
+def tiles(indices: np.ndarray, key: str, caption) -> int | None:
+    """A clickable grid of test digits; returns the index of the clicked one, if any."""
+    fig = charts.sample_grid(images[indices].numpy(), [caption(i) for i in indices], indices=indices.tolist(),
+                             cols=8, labels=L)
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", config=NO_BAR, key=key)
+    points = event.selection.points if event and event.selection else []
+    return int(points[0]["customdata"]) if points and points[0].get("customdata") is not None else None
+
+
+def detail(i: int, where: str) -> None:
+    """One test digit enlarged with the model's probabilities and a link to its feature maps."""
+    a, b = st.columns([1, 2])
+    a.plotly_chart(charts.digit_heatmap(images[i].numpy(), labels=L, show_values=False).update_layout(height=240),
+                   config=NO_BAR, key=f"m_detail_img_{where}_{i}")
+    b.plotly_chart(charts.probability_bar(ev.probabilities[i], classes, labels=L).update_layout(height=240),
+                   config=NO_BAR, key=f"m_detail_bar_{where}_{i}")
+    st.markdown(tr("mistakes.detail", index=i, true=classes[ev.labels[i]], pred=classes[ev.predictions[i]],
+                   conf=f"{ev.confidence[i]:.1%}"))
+    if st.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key=f"m_fm_{where}_{i}"):
+        st.session_state["fm_source"] = "test"
+        st.session_state["fm_index"] = i
+        st.switch_page("pages/5_Feature_Maps.py")
+
+
+wrong = int((ev.predictions != ev.labels).sum())
+m = st.columns(3)
+m[0].metric(tr("mistakes.accuracy"), f"{ev.accuracy:.2%}")
+m[1].metric(tr("mistakes.wrong"), f"{wrong:,}")
+m[2].metric(tr("mistakes.test_images"), f"{len(ev.labels):,}")
+st.caption(tr("mistakes.model_is", path=str(path), model=meta.get("model", "?")))
+
+cm_col, pc_col = st.columns([3, 2], gap="large")
+with cm_col:
+    st.subheader(tr("mistakes.confusion_title"))
+    fig = charts.confusion_matrix(ev.confusion, classes if ds.name == "mnist" else [str(k) for k in range(10)],
+                                  labels=L).update_layout(height=560)
+    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", config=NO_BAR, key="m_confusion")
+    st.caption(tr("mistakes.confusion_hint"))
+with pc_col:
+    st.subheader(tr("mistakes.per_class_title"))
+    st.dataframe([{tr("mistakes.col.class"): f"{k} · {classes[k]}" if ds.name != "mnist" else classes[k],
+                   tr("mistakes.col.accuracy"): float(ev.per_class[k]) if np.isfinite(ev.per_class[k]) else None,
+                   tr("mistakes.col.wrong"): int(ev.confusion[k].sum() - ev.confusion[k, k])} for k in range(10)],
+                 hide_index=True, height=400,
+                 column_config={tr("mistakes.col.accuracy"): st.column_config.ProgressColumn(
+                     min_value=0.0, max_value=1.0, format="percent")})
+
+points = event.selection.points if event and event.selection else []
+if points and points[0].get("customdata") is not None:
+    t, p = int(points[0]["customdata"][0]), int(points[0]["customdata"][1])
+    cell = evaluate.cell_indices(ev, t, p)
+    st.subheader(tr("mistakes.cell_title", true=classes[t], pred=classes[p], n=len(cell)))
+    if len(cell):
+        picked = tiles(cell[:64], f"m_cell_{t}_{p}", lambda i: f"{ev.confidence[i]:.0%}")
+        if len(cell) > 64:
+            st.caption(tr("mistakes.first_n", n=64))
+        if picked is not None:
+            detail(picked, "cell")
+    else:
+        st.caption(tr("mistakes.cell_empty"))
+
+st.divider()
+st.subheader(tr("mistakes.gallery_title"))
+f1, f2, f3 = st.columns(3)
+any_class = [None, *range(10)]
+fmt = lambda k: tr("common.all") if k is None else classes[k]  # noqa: E731
+true_k = f1.selectbox(tr("mistakes.filter_true"), any_class, format_func=fmt)
+pred_k = f2.selectbox(tr("mistakes.filter_pred"), any_class, format_func=fmt)
+found = evaluate.mistakes(ev, true_k, pred_k)
+pages = max(1, -(-len(found) // PAGE))
+page = f3.number_input(tr("dataset.page", pages=pages), 1, pages, 1, key=f"m_page_{true_k}_{pred_k}")
+shown = found[(page - 1) * PAGE: page * PAGE]
+st.caption(tr("mistakes.gallery_hint", n=len(found)))
+if len(shown):
+    picked = tiles(shown, f"m_gallery_{true_k}_{pred_k}_{page}",
+                   lambda i: f"{ev.labels[i]}→{ev.predictions[i]} {ev.confidence[i]:.0%}")
+    if picked is not None:
+        detail(picked, "gallery")
+else:
+    st.info(tr("mistakes.none"))

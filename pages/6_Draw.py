@@ -1,0 +1,67 @@
+"""Draw: write a digit, see the 28x28 image the model receives and what it answers."""
+import streamlit as st
+
+import ui
+from mnist_lab import charts, evaluate, images, preprocess
+
+tr = ui.setup("nav.draw")
+L = ui.labels(tr)
+NO_BAR = {"displayModeBar": False}
+st.title(tr("draw.title"))
+st.markdown(tr("draw.intro"))
+ui.model_picker(tr)
+
+pad_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
+picture = None
+with pad_col:
+    brush = st.slider(tr("draw.brush"), 6, 40, 18)
+    n = st.session_state.setdefault("canvas_n", 0)
+    try:
+        from streamlit_drawable_canvas import st_canvas
+        drawing = st_canvas(stroke_width=brush, stroke_color="#FFFFFF", background_color="#000000",
+                            height=280, width=280, drawing_mode="freedraw", return_image_data=True,
+                            key=f"canvas_{n}")
+        picture = drawing.image_data
+    except Exception as e:  # the canvas component missing or broken: the upload below still works
+        st.warning(f"{tr('draw.no_canvas')} ({type(e).__name__})")
+    if st.button(tr("draw.clear"), icon=":material/ink_eraser:"):
+        st.session_state["canvas_n"] = n + 1
+        st.session_state.pop("drawn_digit", None)
+        st.rerun()
+    with st.expander(tr("draw.upload_title")):
+        up = st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload")
+        if up is not None:
+            try:
+                picture = images.decode_image(up.getvalue(), "L")
+            except images.ImageError as e:
+                st.error(f"{tr('common.bad_image')} {e}")
+
+prepared = preprocess.prepare_digit(picture) if picture is not None else None
+with seen_col:
+    st.markdown(f"**{tr('draw.seen_title')}**")
+    if prepared is None or prepared.image is None:
+        reason = prepared.reason if prepared is not None else "blank"
+        st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
+    else:
+        st.session_state["drawn_digit"] = prepared.image
+        st.plotly_chart(charts.digit_heatmap(prepared.image, labels=L, show_values=False).update_layout(height=280),
+                        config=NO_BAR, key="draw_seen")
+        st.caption(tr("draw.seen_hint"))
+        st.page_link("pages/5_Feature_Maps.py", label=tr("draw.to_feature_maps"), icon=":material/layers:")
+
+with answer_col:
+    st.markdown(f"**{tr('draw.answer_title')}**")
+    loaded = ui.current_model(tr)
+    if loaded is not None and prepared is not None and prepared.image is not None:
+        model, meta, _ = loaded
+        classes = meta.get("classes") or [str(k) for k in range(10)]
+        probs = evaluate.predict_proba(model, prepared.image[None], meta.get("normalize", "minmax"),
+                                       int(meta.get("pad", 0)))[0]
+        best = int(probs.argmax())
+        st.metric(tr("draw.prediction"), classes[best], tr("draw.confidence", conf=f"{probs[best]:.1%}"),
+                  delta_color="off")
+        st.plotly_chart(charts.probability_bar(probs, classes, labels=L).update_layout(height=300),
+                        config=NO_BAR, key="draw_probs")
+        if probs[best] < 0.6:
+            st.caption(tr("draw.unsure"))
+        st.session_state["fm_source"] = "drawn"
