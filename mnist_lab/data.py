@@ -204,7 +204,8 @@ def load_dataset(name: str = "mnist", root: str | os.PathLike | None = None,
         try:
             _download(name, root)
         except Exception as e:  # no network: URLError, RuntimeError from torchvision's mirrors
-            raise DataNotFound(missing_message(name, root, "offline? " + type(e).__name__)) from None
+            raise DataNotFound(missing_message(
+                name, root, f"no internet connection, or the download servers did not answer: {type(e).__name__}")) from None
         where = find_dataset(name, root)
     if where is None:
         raise DataNotFound(missing_message(name, root))

@@ -55,10 +55,17 @@ def tiny_mnist(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch) -> Path:
-    """An empty runs folder; MNIST_LAB_RUNS points at it."""
+    """An empty runs folder; MNIST_LAB_RUNS points at it. Training processes left behind are killed."""
     d = tmp_path / "runs"
     monkeypatch.setenv("MNIST_LAB_RUNS", str(d))
-    return d
+    yield d
+    import os
+    import signal
+    from mnist_lab.runs import RunStore, pid_alive
+    for info in RunStore(d).list():
+        pid = RunStore(d).get(info.run_id).status().get("pid")
+        if pid != os.getpid() and pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 @pytest.fixture

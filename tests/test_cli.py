@@ -1,0 +1,81 @@
+"""`python -m mnist_lab`: exit codes, one-line errors, JSON output."""
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from mnist_lab import cli
+
+
+def run_cli(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def trained(tiny_mnist, runs_dir, capsys):
+    code, out, _ = run_cli(capsys, "train", "--model", "lenet5", "--preset", "fast", "--epochs", "2",
+                           "--batch-size", "50", "--runs-dir", str(runs_dir), "--json")
+    assert code == 0
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_train_json(trained):
+    for key in ("run_id", "model", "preset", "device", "epochs", "test_accuracy",
+                "train_images_per_second", "wall_seconds"):
+        assert key in trained
+    assert trained["state"] == "done" and trained["epochs"] == 2 and 0 <= trained["test_accuracy"] <= 1
+
+
+def test_eval_and_predict(trained, runs_dir, tmp_path, capsys):
+    code, out, _ = run_cli(capsys, "eval", "--run", trained["run_id"], "--runs-dir", str(runs_dir), "--json")
+    res = json.loads(out)
+    assert code == 0 and res["n"] == 100 and res["test_accuracy"] == pytest.approx(trained["test_accuracy"])
+
+    good = tmp_path / "seven.png"
+    canvas = np.full((300, 400), 255, np.uint8)
+    cv2.line(canvas, (120, 60), (280, 60), 0, 18)
+    cv2.line(canvas, (280, 60), (170, 250), 0, 18)
+    cv2.imwrite(str(good), canvas)
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((50, 50), 255, np.uint8))
+    junk = tmp_path / "junk.jpg"
+    junk.write_text("not an image")
+    code, out, _ = run_cli(capsys, "predict", str(good), str(blank), str(junk), str(tmp_path / "missing.png"),
+                           "--run", trained["run_id"], "--runs-dir", str(runs_dir), "--json")
+    lines = [json.loads(line) for line in out.strip().splitlines()]
+    assert code != 0 and len(lines) == 4
+    assert lines[0]["path"] == str(good) and 0 <= lines[0]["label"] <= 9
+    assert len(lines[0]["probabilities"]) == 10 and sum(lines[0]["probabilities"]) == pytest.approx(1, abs=1e-4)
+    assert all("error" in line and "label" not in line for line in lines[1:])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--model", "resnet"], "unknown model"),
+    (["train", "--preset", "turbo"], "unknown preset"),
+    (["train", "--lr", "abc"], "expected a number"),
+    (["train", "--epochs", "0"], "epochs must be between"),
+    (["train", "--batch-size", "-3"], "batch size must be at least 1"),
+    (["eval", "--checkpoint", "/nonexistent.pt"], "no such checkpoint"),
+    (["eval", "--run", "../../etc"], "invalid run id"),
+    (["predict"], "the following arguments are required"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_usage_errors_exit_2_with_one_line(capsys, argv, message, runs_dir, tiny_mnist):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_missing_data_message(tmp_path, capsys, runs_dir):
+    code, _, err = run_cli(capsys, "train", "--data", str(tmp_path / "nowhere"), "--runs-dir", str(runs_dir))
+    assert code == 2 and "train-images-idx3-ubyte" in err and "MNIST_LAB_DATA" in err and "Traceback" not in err
+
+
+def test_module_entry_point_exit_code():
+    p = subprocess.run([sys.executable, "-m", "mnist_lab", "train", "--lr", "-1"], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.strip() == "error: learning rate must be greater than 0, got -1.0"
