@@ -2,7 +2,7 @@
 import streamlit as st
 
 import ui
-from mnist_lab import data, models, runs
+from mnist_lab import data, models
 
 tr = ui.setup("nav.home")
 
@@ -21,10 +21,12 @@ with left:
             st.success(tr("home.data_found", name=tr(f"data.name.{name}"), where=where),
                        icon=":material/check_circle:")
         elif name == "mnist":
-            ui.missing_data_message(name, tr)
+            ui.missing_data_message(name, tr, link=False)
         else:
             st.info(tr("home.fashion_missing"), icon=":material/info:")
 
+    if "_imported" in st.session_state:  # set just before the rerun that shows the new status
+        st.success(tr("home.upload_ok", where=st.session_state.pop("_imported")), icon=":material/upload:")
     with st.expander(tr("home.upload_title"), expanded=ui.dataset_location("mnist") is None):
         st.markdown(tr("home.upload_help", root=str(data.resolve_root(None))))
         files = st.file_uploader(tr("home.upload_label"), accept_multiple_files=True, key="data_upload")
@@ -37,9 +39,9 @@ with left:
             except OSError as e:
                 st.error(f"{tr('home.upload_write_failed')} {e}")
             else:
-                st.cache_resource.clear()
-                st.cache_data.clear()
-                st.success(tr("home.upload_ok", where=str(where)))
+                ui.forget_datasets()
+                st.session_state["_imported"] = str(where)
+                st.rerun()
         if ui.dataset_location("mnist") is None:
             st.caption(tr("home.download_help"))
             if st.button(tr("home.download_button"), icon=":material/download:"):
@@ -59,16 +61,20 @@ with right:
     st.caption(tr("home.device_gpu") if "CPU" not in ui.device_name() else tr("home.device_cpu"))
 
     st.subheader(tr("home.model_title"))
-    card = ui.default_card()
-    if runs.default_checkpoint().is_file():
+    card = ui.default_model_info()
+    if card:
         name = card.get("model")
-        title = models.MODELS[name].title if name in models.MODELS else tr("model.default_label")
-        acc = card.get("test_accuracy")
-        st.markdown(tr("home.default_model", title=title))
-        if isinstance(acc, (int, float)):
-            st.metric(tr("home.default_accuracy"), f"{acc:.2%}")
-        if card.get("description"):
-            st.caption(str(card["description"]))
+        st.markdown(tr("home.default_model", title=models.MODELS[name].title if name in models.MODELS else name))
+        m1, m2 = st.columns(2)
+        for col, key, label in ((m1, "test_accuracy", "home.default_accuracy"),
+                                (m2, "redrawn_test_accuracy", "home.redrawn_accuracy")):
+            if isinstance(card.get(key), (int, float)):
+                col.metric(tr(label), f"{card[key]:.2%}", help=tr(f"{label}_help"))
+        if card.get("command"):
+            with st.expander(tr("home.card_title")):
+                st.caption(tr("home.card_line", epochs=card.get("epochs", "?"), device=card.get("trained_on") or "?",
+                              date=card.get("date", "?"), seconds=ui.duration(card.get("train_seconds"))))
+                st.code(card["command"], language="bash")
     else:
         st.info(tr("model.default_missing"), icon=":material/info:")
     choice = st.session_state.get("model_choice", ui.DEFAULT_MODEL)

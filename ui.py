@@ -6,6 +6,7 @@ evaluations are cached with st.cache_resource: loaded once per server process, s
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,11 @@ import torch
 from mnist_lab import data, evaluate, i18n, runs
 
 Tr = Callable[..., str]
+
+# One thread per request: a classroom server answers many small requests at once, and one
+# drawn digit is predicted in ~2 ms on one thread but 100+ ms when threads fight for busy cores.
+# (Training runs in its own processes and keeps its own thread count.)
+torch.set_num_threads(1)
 
 PAGES = [  # (file, nav key, icon) — the sidebar links, in lesson order
     ("app.py", "nav.home", ":material/home:"),
@@ -92,13 +98,14 @@ def dataset(name: str, tr: Tr, quiet: bool = False) -> data.Dataset | None:
         return None
 
 
-def missing_data_message(name: str, tr: Tr) -> None:
+def missing_data_message(name: str, tr: Tr, link: bool = True) -> None:
     """Explain, in the page's language, where the files go and how to add them offline."""
     root = data.resolve_root(None)
     folder = root / ("MNIST" if name == "mnist" else "FashionMNIST") / "raw"
     st.warning(tr("data.missing", name=tr(f"data.name.{name}"), folder=str(folder)))
     st.code("\n".join(data.ALL_FILES), language=None)
-    st.page_link("app.py", label=tr("data.go_home_to_upload"), icon=":material/upload:")
+    if link:
+        st.page_link("app.py", label=tr("data.go_home_to_upload"), icon=":material/upload:")
 
 
 def available_datasets() -> list[str]:
@@ -127,6 +134,12 @@ def class_counts(name: str, where: str, split: str) -> np.ndarray:
     return torch.bincount(s.labels, minlength=10).numpy()
 
 
+def forget_datasets() -> None:
+    """Drop every cached dataset and what was computed from one (after new files were imported)."""
+    for cached in (_dataset, pixel_stats, class_means, class_counts, _evaluation):
+        cached.clear()
+
+
 def class_names(name: str, tr: Tr) -> list[str]:
     """Class names in the page's language (digits stay digits)."""
     return [tr(f"class.fashion.{i}") for i in range(10)] if name == "fashion" else data.CLASS_NAMES[name]
@@ -135,10 +148,10 @@ def class_names(name: str, tr: Tr) -> list[str]:
 # ---------------------------------------------------------------- device
 
 def device_name() -> str:
-    """The GPU's name, or 'CPU (n threads)'."""
+    """The GPU's name, or 'CPU (n cores)'."""
     if torch.cuda.is_available():
         return torch.cuda.get_device_name(0)
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({os.cpu_count()} cores)"
 
 
 # ---------------------------------------------------------------- models
@@ -161,6 +174,20 @@ def default_card() -> dict:
         return {}
 
 
+def default_model_info() -> dict:
+    """What is known about the shipped model: its card, else its checkpoint's meta; {} if not installed."""
+    path = runs.default_checkpoint()
+    if not path.is_file():
+        return {}
+    card = default_card()
+    if card.get("model"):
+        return card
+    try:
+        return _model(str(path), path.stat().st_mtime)[1]
+    except runs.CheckpointError:
+        return {}
+
+
 def _choice_path(choice: str) -> Path:
     """The checkpoint file behind a model choice; RunNotFound / ValueError for bad run ids."""
     if choice == DEFAULT_MODEL:
@@ -170,7 +197,8 @@ def _choice_path(choice: str) -> Path:
 
 def model_options() -> list[tuple[str, str]]:
     """(choice, label) for the shipped model and every run that has saved a checkpoint."""
-    out = [(DEFAULT_MODEL, "")]
+    acc = default_card().get("test_accuracy")
+    out = [(DEFAULT_MODEL, f" · {acc:.2%}" if isinstance(acc, (int, float)) else "")]
     for info in store().list():
         path = store().root / info.run_id / "checkpoint.pt"
         if path.is_file():
@@ -183,7 +211,7 @@ def model_picker(tr: Tr) -> str:
     """Sidebar select box of models; writes st.session_state['model_choice'] (run id or 'default')."""
     options = model_options()
     ids = [o for o, _ in options]
-    names = {o: (lbl or tr("model.default_label")) for o, lbl in options}
+    names = {o: (tr("model.default_label") + lbl if o == DEFAULT_MODEL else lbl) for o, lbl in options}
     choice = st.session_state.get("model_choice", DEFAULT_MODEL)
     if choice not in ids:
         choice = DEFAULT_MODEL
@@ -289,3 +317,17 @@ def duration(seconds: float | None) -> str:
         return "–"
     s = int(round(seconds))
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def clicked(event) -> list | None:
+    """customdata of the first selected point of st.plotly_chart(on_select=...), as a list; None if none.
+
+    The browser sends an array customdata as {"0": a, "1": b, ...}; a scalar stays a scalar.
+    """
+    points = event.selection.points if event and event.selection else []
+    data = points[0].get("customdata") if points else None
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return [data[k] for k in sorted(data, key=int)]
+    return list(data) if isinstance(data, (list, tuple)) else [data]

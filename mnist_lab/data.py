@@ -278,6 +278,13 @@ def to_float(images: torch.Tensor, normalize: str = "minmax", pad: int = 0) -> t
 
 
 def mean_std(images: torch.Tensor) -> tuple[float, float]:
-    """Pixel mean and standard deviation of a split after x/255 (MNIST train: 0.1307, 0.3081)."""
-    x = images.double() / 255.0
-    return float(x.mean()), float(x.std())
+    """Pixel mean and standard deviation of a split after x/255 (MNIST train: 0.1307, 0.3081).
+
+    Exact and fast: from the histogram of the 256 grey levels rather than 47 million floats.
+    """
+    counts = torch.bincount(images.reshape(-1).to(torch.uint8), minlength=256).double()
+    levels = torch.arange(256, dtype=torch.float64) / 255.0
+    n = counts.sum()
+    mean = (counts * levels).sum() / n
+    var = (counts * (levels - mean) ** 2).sum() / (n - 1)
+    return float(mean), float(var.sqrt())

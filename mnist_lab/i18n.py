@@ -135,6 +135,12 @@ EN: dict[str, str] = {
     "home.model_title": "Model used by the pages",
     "home.default_model": "Default: the shipped **{title}**.",
     "home.default_accuracy": "Test accuracy",
+    "home.default_accuracy_help": "Share of the 10,000 MNIST test digits it reads correctly.",
+    "home.redrawn_accuracy": "On redrawn digits",
+    "home.redrawn_accuracy_help": "Accuracy on test digits redrawn the way a drawing on the Draw page reaches "
+                                  "the model: closer to what students will see.",
+    "home.card_title": "How this model was trained",
+    "home.card_line": "{epochs} epochs in {seconds} on {device} · {date}",
     "home.using_run": "This session uses your run **{run}**.",
     "home.go_train": "Train a model or choose another one",
 
@@ -175,7 +181,7 @@ EN: dict[str, str] = {
                             "**Padding** adds a 2-pixel black border (32×32) for models made for bigger images.",
     "dataset.stage.raw": "Original (0…255)",
     "dataset.stage.minmax": "Min-max: x / 255",
-    "dataset.stage.standardize": "Standardize: (x/255 − mean) / std",
+    "dataset.stage.standardize": "Standardize: (x/255 − μ) / σ",
     "dataset.stage.padded": "Padded to 32×32",
     "dataset.stage_stats": "{shape} · min {lo} · max {hi} · mean {mean}",
 
@@ -276,7 +282,6 @@ EN: dict[str, str] = {
     "train.augment": "Augment (random shifts, turns, sizes, stroke widths)",
     "train.augment_help": "Makes the model better at reading digits drawn by hand on the Draw page.",
     "train.start": "Start training",
-    "train.no_jobs": "The training service (mnist_lab.jobs) is not available in this installation.",
     "train.bad_setting": "Please check the settings:",
     "train.start_failed": "The training process could not be started:",
     "train.started": "Started run {run}",
@@ -380,11 +385,13 @@ EN: dict[str, str] = {
     "draw.seen_title": "What the model sees",
     "draw.empty_hint": "Draw a digit in the box.",
     "draw.seen_hint": "Cropped, scaled to fit 20×20 and centred in 28×28, like the MNIST digits.",
-    "draw.to_feature_maps": "Look inside the network for this digit",
+    "draw.to_feature_maps": "Look inside the network",
     "draw.answer_title": "The model's answer",
     "draw.prediction": "Answer",
     "draw.confidence": "confidence {conf}",
     "draw.unsure": "The model is unsure: try a bigger, centred digit.",
+    "draw.timing": "Preprocessing and prediction took {ms} ms on the server.",
+    "draw.timing_help": "From the moment the drawing reached the server to the ten probabilities.",
 }
 
 KO: dict[str, str] = {
@@ -463,7 +470,7 @@ KO: dict[str, str] = {
     "chart.of_row": "(이 정답 중 비율)",
 
     "home.title": "MNIST 실험실",
-    "home.intro": "**합성곱 신경망(CNN)**이 손글씨 숫자를 읽는 법을 어떻게 배우는지 직접 해 보며 익히는 "
+    "home.intro": "**합성곱 신경망**(CNN)이 손글씨 숫자를 읽는 법을 어떻게 배우는지 직접 해 보며 익히는 "
                   "실험실입니다. 페이지마다 작은 실험이 있습니다: 데이터를 살펴보고, 이미지 필터를 써 보고, "
                   "신경망을 학습시키고, 틀린 답을 분석하고, 신경망 안을 들여다보고, 내 손글씨로 시험해 보세요.",
     "home.lesson_title": "수업에서 쓰는 방법",
@@ -503,6 +510,12 @@ KO: dict[str, str] = {
     "home.model_title": "페이지에서 쓰는 모델",
     "home.default_model": "기본: 함께 제공되는 **{title}**.",
     "home.default_accuracy": "테스트 정확도",
+    "home.default_accuracy_help": "MNIST 테스트 숫자 10,000개 중 바르게 읽은 비율입니다.",
+    "home.redrawn_accuracy": "다시 그린 숫자",
+    "home.redrawn_accuracy_help": "손글씨 페이지에서 그린 그림이 모델에 전달되는 방식대로 다시 그린 테스트 숫자의 "
+                                  "정확도입니다: 학생들이 보게 될 결과에 더 가깝습니다.",
+    "home.card_title": "이 모델을 학습시킨 방법",
+    "home.card_line": "{device}에서 {epochs} 에포크, {seconds} 소요 · {date}",
     "home.using_run": "이 세션은 직접 학습한 실행 **{run}**을(를) 사용합니다.",
     "home.go_train": "모델을 학습시키거나 다른 모델 고르기",
 
@@ -542,7 +555,7 @@ KO: dict[str, str] = {
                             "2픽셀짜리 검은 테두리를 더합니다(32×32).",
     "dataset.stage.raw": "원본 (0…255)",
     "dataset.stage.minmax": "최소-최대: x / 255",
-    "dataset.stage.standardize": "표준화: (x/255 − 평균) / 표준편차",
+    "dataset.stage.standardize": "표준화: (x/255 − μ) / σ",
     "dataset.stage.padded": "32×32로 패딩",
     "dataset.stage_stats": "{shape} · 최소 {lo} · 최대 {hi} · 평균 {mean}",
 
@@ -641,7 +654,6 @@ KO: dict[str, str] = {
     "train.augment": "데이터 증강 (무작위 이동, 회전, 크기, 획 두께)",
     "train.augment_help": "손글씨 페이지에서 직접 쓴 숫자를 더 잘 읽게 됩니다.",
     "train.start": "학습 시작",
-    "train.no_jobs": "이 설치본에는 학습 서비스(mnist_lab.jobs)가 없습니다.",
     "train.bad_setting": "설정을 확인하세요:",
     "train.start_failed": "학습 프로세스를 시작하지 못했습니다:",
     "train.started": "실행 {run}을(를) 시작했습니다",
@@ -740,11 +752,13 @@ KO: dict[str, str] = {
     "draw.seen_title": "모델이 보는 이미지",
     "draw.empty_hint": "상자에 숫자를 쓰세요.",
     "draw.seen_hint": "잘라 내고, 20×20에 맞게 줄이고, MNIST 숫자처럼 28×28 가운데에 놓았습니다.",
-    "draw.to_feature_maps": "이 숫자로 신경망 속 들여다보기",
+    "draw.to_feature_maps": "신경망 속 들여다보기",
     "draw.answer_title": "모델의 답",
     "draw.prediction": "답",
     "draw.confidence": "확신도 {conf}",
     "draw.unsure": "모델이 확신하지 못합니다: 숫자를 더 크게, 가운데에 써 보세요.",
+    "draw.timing": "전처리와 예측에 서버에서 {ms} ms가 걸렸습니다.",
+    "draw.timing_help": "그림이 서버에 도착한 때부터 열 개의 확률이 나오기까지의 시간입니다.",
 }
 
 STRINGS: dict[str, dict[str, str]] = {"en": EN, "ko": KO}

@@ -6,7 +6,7 @@ import torch
 import ui
 from mnist_lab import charts, data
 
-PAGE = 32  # samples per page: 4 rows of 8
+PAGE = 64  # samples per page: 8 rows of 8
 
 tr = ui.setup("nav.dataset")
 L = ui.labels(tr)
@@ -43,23 +43,23 @@ if seed:
     pool = np.random.default_rng(seed).permutation(pool)
 pages = max(1, -(-len(pool) // PAGE))
 
-grid_col, detail_col = st.columns([3, 2], gap="large")
+grid_col, detail_col = st.columns(2, gap="large")
 with grid_col:
     page = st.number_input(tr("dataset.page", pages=pages), 1, pages, 1,
                            key=f"ds_page_{name}_{split_name}_{cls}_{seed}")
     shown = pool[(page - 1) * PAGE: page * PAGE]
     st.caption(tr("dataset.showing", n=len(shown), total=len(pool)))
     fig = charts.sample_grid(split.images[shown].numpy(), [str(int(split.labels[i])) for i in shown],
-                             indices=shown.tolist(), cols=8, labels=L)
+                             indices=shown.tolist(), cols=8, labels=L).update_layout(height=500)
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points",
                             key=f"ds_grid_{name}_{split_name}", config={"displayModeBar": False})
     st.caption(tr("dataset.click_hint"))
 
 # a click on a tile picks the sample shown enlarged (only when the click is new)
 index_key = f"ds_index_{name}_{split_name}"
-points = event.selection.points if event and event.selection else []
-if points and points[0].get("customdata") is not None:
-    clicked = int(points[0]["customdata"])
+hit = ui.clicked(event)
+if hit:
+    clicked = int(hit[0])
     if st.session_state.get("_ds_last_click") != (index_key, clicked):
         st.session_state["_ds_last_click"] = (index_key, clicked)
         st.session_state[index_key] = clicked
@@ -68,8 +68,9 @@ st.session_state.setdefault(index_key, int(shown[0]) if len(shown) else 0)
 with detail_col:
     i = st.number_input(tr("dataset.index", n=len(split) - 1), 0, len(split) - 1, key=index_key)
     img, label = split.images[i].numpy(), int(split.labels[i])
-    st.markdown(tr("dataset.label_is", label=f"{label} · {classes[label]}", index=i))
-    st.plotly_chart(charts.digit_heatmap(img, labels=L).update_layout(height=520),
+    st.markdown(tr("dataset.label_is", label=classes[label] if name == "mnist" else f"{label} · {classes[label]}",
+                   index=i))
+    st.plotly_chart(charts.digit_heatmap(img, labels=L).update_layout(height=500),
                     config={"displayModeBar": False}, key="ds_sample")
     st.caption(tr("dataset.pixels_hint"))
 

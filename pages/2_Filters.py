@@ -85,15 +85,15 @@ with scol:
         st.error(str(e))
         st.stop()
     st.markdown(tr("filters.formula_intro"))
-    st.latex(rf"\left\lfloor \frac{{{h} + 2\cdot{padding} - 3}}{{{stride}}} \right\rfloor + 1 = {oh}"
-             rf"\qquad \left\lfloor \frac{{{w} + 2\cdot{padding} - 3}}{{{stride}}} \right\rfloor + 1 = {ow}")
+    for n, o in sorted({(h, oh), (w, ow)}, reverse=True):
+        st.latex(rf"\left\lfloor \frac{{{n} + 2\cdot{padding} - 3}}{{{stride}}} \right\rfloor + 1 = {o}")
     st.markdown(tr("filters.output_size", h=h, w=w, oh=oh, ow=ow))
 
 maps = filters.filter_channels(img, kernel, stride, padding)
 names = ["R", "G", "B"] if colour else [tr("filters.grey")]
 st.markdown(tr("filters.per_channel") if colour else tr("filters.one_channel"))
-st.plotly_chart(charts.feature_maps(maps, cols=len(maps), names=names, labels=L, diverging=bool((kernel < 0).any())),
-                config=NO_BAR, key="f_custom_maps")
+fig = charts.feature_maps(maps, cols=len(maps), names=names, labels=L, diverging=bool((kernel < 0).any()))
+st.plotly_chart(fig.update_layout(height=380 if len(maps) == 1 else None), config=NO_BAR, key="f_custom_maps")
 
 # ---------------------------------------------------------------- cv2 vs torch, correlation vs convolution
 st.header(tr("filters.same_title"))
@@ -102,7 +102,7 @@ b = filters.filter_torch(g, kernel, stride, padding)
 c = filters.convolve_true(g, kernel, stride, padding)
 m1, m2 = st.columns(2)
 m1.metric(tr("filters.max_diff_libs"), f"{float(np.abs(a - b).max()):.2e}")
-m2.metric(tr("filters.max_diff_conv"), f"{float(np.abs(a - c).max()):.3g}")
+m2.metric(tr("filters.max_diff_conv"), f"{float(np.abs(a - c).max()):.4g}")
 st.code("cv2.filter2D(img, cv2.CV_32F, kernel)            # OpenCV\n"
         "F.conv2d(x, w, stride=stride, padding=padding)   # PyTorch", language="python")
 st.markdown(tr("filters.corr_explain"))

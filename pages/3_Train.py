@@ -3,15 +3,11 @@ import streamlit as st
 import torch
 
 import ui
-from mnist_lab import charts, data, models, runs, train
+from mnist_lab import charts, data, jobs, models, runs, train
 
 tr = ui.setup("nav.train")
 L = ui.labels(tr)
 NO_BAR = {"displayModeBar": False}
-try:
-    from mnist_lab import jobs
-except ImportError:
-    jobs = None
 st.title(tr("train.title"))
 st.markdown(tr("train.intro"))
 
@@ -21,13 +17,13 @@ with mcol:
     model_name = st.selectbox(tr("train.model"), list(models.MODELS), index=list(models.MODELS).index("lenet5"),
                               format_func=lambda n: models.MODELS[n].title)
     st.caption(models.MODELS[model_name].description)
-    preset = st.selectbox(tr("train.preset"), list(train.PRESETS), format_func=lambda p: tr(f"train.preset.{p}"))
+    preset = st.selectbox(tr("train.preset"), list(train.PRESETS), index=list(train.PRESETS).index("fast"), format_func=lambda p: tr(f"train.preset.{p}"))
     st.caption(tr(f"train.preset_help.{preset}"))
 with tcol:
     rows = models.summary(model_name)
     st.dataframe([{tr("train.col.layer"): r["layer"], tr("train.col.type"): r["type"],
                    tr("train.col.shape"): " × ".join(map(str, r["output_shape"])), tr("train.col.params"): r["params"]}
-                  for r in rows], hide_index=True, height=min(420, 38 + 35 * len(rows)))
+                  for r in rows], hide_index=True, height=min(480, 38 + 35 * len(rows)))
     st.caption(tr("train.total_params", n=f"{sum(r['params'] for r in rows):,}",
                   size=models.MODELS[model_name].input_size))
 
@@ -59,12 +55,9 @@ with st.form("train_form"):
         dataset = c[3].selectbox(tr("train.dataset"), datasets, format_func=lambda n: tr(f"data.name.{n}"),
                                  key=f"ds_{k}")
         augment = st.checkbox(tr("train.augment"), help=tr("train.augment_help"), key=f"aug_{k}")
-    started = st.form_submit_button(tr("train.start"), type="primary", icon=":material/play_arrow:",
-                                    disabled=jobs is None)
+    started = st.form_submit_button(tr("train.start"), type="primary", icon=":material/play_arrow:")
 
-if jobs is None:
-    st.error(tr("train.no_jobs"))
-elif started:
+if started:
     try:
         cfg = train.make_config(model_name, preset, optimizer=optimizer, lr=float(lr), momentum=float(momentum),
                                 weight_decay=float(weight_decay), batch_size=int(batch_size), epochs=int(epochs),
@@ -95,9 +88,14 @@ ids = list(by_id)
 
 
 def run_label(run_id: str) -> str:
+    """Run id and model: labels that do not change while the run trains (the state is shown below)."""
     i = by_id[run_id]
-    acc = f" · {i.test_accuracy:.2%}" if i.test_accuracy is not None else ""
-    return f"{run_id} · {tr(f'state.{i.status}')}{acc}"
+    return f"{run_id} · {models.MODELS[i.model].title if i.model in models.MODELS else i.model}"
+
+
+def run_label_acc(run_id: str) -> str:
+    acc = by_id[run_id].test_accuracy
+    return run_label(run_id) + (f" · {acc:.2%}" if acc is not None else "")
 
 
 st.header(tr("train.live_title"))
@@ -129,7 +127,7 @@ def live(run_id: str, was_active: bool) -> None:
     last = batches[-1] if batches else None
 
     if state == "queued":
-        st.info(tr("train.queued", slots=jobs.max_concurrent() if jobs else 1), icon=":material/hourglass_top:")
+        st.info(tr("train.queued", slots=jobs.max_concurrent()), icon=":material/hourglass_top:")
     elif last:
         st.progress(min(1.0, last["step"] / max(1, last["total_steps"])),
                     text=tr("train.progress", step=last["step"], total=last["total_steps"], epoch=last["epoch"],
@@ -140,7 +138,7 @@ def live(run_id: str, was_active: bool) -> None:
     m[1].metric(tr("train.loss_now"), f"{last['loss']:.4f}" if last else "–")
     m[2].metric(tr("train.test_acc"), f"{epochs_done[-1]['test_acc']:.2%}" if epochs_done else "–")
     m[3].metric(tr("train.elapsed"), ui.duration(last["elapsed"]) if last else "–")
-    if state in runs.ACTIVE and jobs is not None:
+    if state in runs.ACTIVE:
         if st.button(tr("train.stop"), icon=":material/stop:", key=f"stop_{run_id}"):
             jobs.stop_run(run)
             st.toast(tr("train.stopping"))
@@ -170,11 +168,11 @@ st.dataframe([{tr("train.col.run"): i.run_id,
                tr("train.col.accuracy"): None if i.test_accuracy is None else 100 * i.test_accuracy,
                tr("train.col.epochs"): i.epochs, tr("train.col.duration"): ui.duration(i.duration_s),
                tr("train.col.device"): i.device or ""} for i in infos],
-             hide_index=True, column_config={tr("train.col.accuracy"): st.column_config.NumberColumn(format="%.2f %%")})
+             hide_index=True, placeholder="–", column_config={tr("train.col.accuracy"): st.column_config.NumberColumn(format="%.2f %%")})
 
 st.subheader(tr("train.use_title"))
 options = ui.model_options()
-labels = {o: (lbl or tr("model.default_label")) for o, lbl in options}
+labels = {o: (tr("model.default_label") + lbl if o == ui.DEFAULT_MODEL else lbl) for o, lbl in options}
 current = st.session_state.get("model_choice", ui.DEFAULT_MODEL)
 current = current if current in labels else ui.DEFAULT_MODEL
 choice = st.selectbox(tr("train.use"), list(labels), index=list(labels).index(current), format_func=labels.get,
@@ -184,7 +182,7 @@ st.caption(tr("train.use_hint"))
 
 st.subheader(tr("train.compare_title"))
 with_metrics = [i.run_id for i in infos if i.started]
-chosen = st.multiselect(tr("train.compare_runs"), with_metrics, default=with_metrics[:2], format_func=run_label)
+chosen = st.multiselect(tr("train.compare_runs"), with_metrics, default=with_metrics[:2], format_func=run_label_acc)
 metric = st.segmented_control(tr("train.compare_metric"), ["test_acc", "test_loss", "train_acc", "train_loss", "loss"],
                               default="test_acc", format_func=lambda m: tr(f"train.metric.{m}")) or "test_acc"
 if len(chosen) >= 1:

@@ -29,9 +29,11 @@ def tiles(indices: np.ndarray, key: str, caption) -> int | None:
     """A clickable grid of test digits; returns the index of the clicked one, if any."""
     fig = charts.sample_grid(images[indices].numpy(), [caption(i) for i in indices], indices=indices.tolist(),
                              cols=8, labels=L)
+    rows = -(-len(indices) // 8)
+    fig.update_layout(height=40 + 105 * rows).update_traces(textfont_size=12, selector=dict(mode="text"))
     event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", config=NO_BAR, key=key)
-    points = event.selection.points if event and event.selection else []
-    return int(points[0]["customdata"]) if points and points[0].get("customdata") is not None else None
+    hit = ui.clicked(event)
+    return int(hit[0]) if hit else None
 
 
 def detail(i: int, where: str) -> None:
@@ -68,13 +70,13 @@ with pc_col:
     st.dataframe([{tr("mistakes.col.class"): f"{k} · {classes[k]}" if ds.name != "mnist" else classes[k],
                    tr("mistakes.col.accuracy"): float(ev.per_class[k]) if np.isfinite(ev.per_class[k]) else None,
                    tr("mistakes.col.wrong"): int(ev.confusion[k].sum() - ev.confusion[k, k])} for k in range(10)],
-                 hide_index=True, height=400,
+                 hide_index=True, height="content",
                  column_config={tr("mistakes.col.accuracy"): st.column_config.ProgressColumn(
                      min_value=0.0, max_value=1.0, format="percent")})
 
-points = event.selection.points if event and event.selection else []
-if points and points[0].get("customdata") is not None:
-    t, p = int(points[0]["customdata"][0]), int(points[0]["customdata"][1])
+hit = ui.clicked(event)
+if hit and len(hit) >= 2:
+    t, p = int(hit[0]), int(hit[1])
     cell = evaluate.cell_indices(ev, t, p)
     st.subheader(tr("mistakes.cell_title", true=classes[t], pred=classes[p], n=len(cell)))
     if len(cell):

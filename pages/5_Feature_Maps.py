@@ -68,7 +68,7 @@ with b:
 st.header(tr("fm.layers_title"))
 st.dataframe([{tr("train.col.layer"): n, tr("train.col.type"): kind,
                tr("train.col.shape"): " × ".join(map(str, act.shape))} for n, kind, act in acts],
-             hide_index=True, height=min(400, 38 + 35 * len(acts)))
+             hide_index=True, height="content")
 if not weights:
     st.info(tr("fm.no_conv"))
 spatial = [n for n, kind, act in acts if act.ndim == 3]

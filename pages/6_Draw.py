@@ -1,4 +1,6 @@
 """Draw: write a digit, see the 28x28 image the model receives and what it answers."""
+import time
+
 import streamlit as st
 
 import ui
@@ -32,10 +34,11 @@ with pad_col:
         up = st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload")
         if up is not None:
             try:
-                picture = images.decode_image(up.getvalue(), "L")
+                picture = images.decode_image(up.getvalue(), "RGBA")
             except images.ImageError as e:
                 st.error(f"{tr('common.bad_image')} {e}")
 
+t_start = time.perf_counter()
 prepared = preprocess.prepare_digit(picture) if picture is not None else None
 with seen_col:
     st.markdown(f"**{tr('draw.seen_title')}**")
@@ -59,9 +62,11 @@ with answer_col:
                                        int(meta.get("pad", 0)))[0]
         best = int(probs.argmax())
         st.metric(tr("draw.prediction"), classes[best], tr("draw.confidence", conf=f"{probs[best]:.1%}"),
-                  delta_color="off")
+                  delta_color="off", delta_arrow="off")
         st.plotly_chart(charts.probability_bar(probs, classes, labels=L).update_layout(height=300),
                         config=NO_BAR, key="draw_probs")
         if probs[best] < 0.6:
             st.caption(tr("draw.unsure"))
+        ms = (time.perf_counter() - t_start) * 1000
+        st.caption(tr("draw.timing", ms=f"{ms:.0f}"), help=tr("draw.timing_help"))
         st.session_state["fm_source"] = "drawn"

@@ -1,0 +1,220 @@
+"""Run the app with `streamlit run` and drive it in headless Chromium (browser test, screenshots, bench).
+
+Waiting follows Streamlit's own browser tests: the app element carries
+`data-test-connection-state` and `data-test-script-state`; a page is rendered when it is connected,
+the script is not running and no skeleton is left. A script installed in every page logs the
+script-state changes with their times, so after a click or a stroke we wait for a rerun that
+started after it, not for one that was already over.
+"""
+from __future__ import annotations
+
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1280, "height": 900}
+
+# Installed before any page script: logs script-state changes with their times, the last mouse-up,
+# the last DOM change anywhere and the last one inside a chart or metric (new probabilities shown).
+INIT_SCRIPT = """
+window.__st = {log: [], mouseUp: 0, mut: 0, chartMut: 0};
+new MutationObserver((muts) => {
+  const now = performance.now();
+  for (const m of muts) {
+    const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+    if (m.type === 'attributes' && m.attributeName === 'data-test-script-state' && el.dataset.testid === 'stApp') {
+      window.__st.log.push([el.dataset.testScriptState, now]);
+      continue;
+    }
+    window.__st.mut = now;
+    if (el && el.closest && el.closest("[data-testid='stPlotlyChart'], [data-testid='stMetric']")) {
+      window.__st.chartMut = now;
+    }
+  }
+}).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+window.addEventListener('mouseup', () => { window.__st.mouseUp = performance.now(); }, true);
+"""
+
+# True once the page is connected, its script has finished and nothing is left loading.
+SETTLED = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  return !!app && app.dataset.testConnectionState === 'CONNECTED'
+    && app.dataset.testScriptState === 'notRunning'
+    && !!document.querySelector("[data-testid='stMain'] h1")
+    && !document.querySelector("[data-testid='stSkeleton']");
+}"""
+
+# True once the rerun caused by something done at `since` (a performance.now() time) is over: the
+# page is settled and a 'running' state was seen after `since` -- or, when the run was so quick
+# that React never painted 'running', nothing has changed for a second, two seconds on.
+RERUN_DONE = """(since) => {
+  const st = window.__st, now = performance.now();
+  const ran = st.log.some(([s, t]) => s === 'running' && t >= since);
+  return (""" + SETTLED + """)() && (ran || (now - since > 2000 && now - st.mut > 1000));
+}"""
+
+# True once nothing on the page has changed for `ms` milliseconds (charts drawn, fades over).
+QUIET = """(ms) => performance.now() - window.__st.mut > ms"""
+
+NAV_LINKS = """() => Array.from(document.querySelectorAll(
+  "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']")).map(a => a.href)"""
+
+
+def browser_available() -> str | None:
+    """Why the browser tests cannot run here (None when they can)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stroke(kind: int, size: float = 280) -> list[tuple[float, float]]:
+    """Points of a digit-like stroke inside a size x size pad: a 1, 0, 7 or 2 by `kind`, shifted a little."""
+    u = size / 20                          # the pad in 20 x 20 units
+    dx = (kind // 4 % 3 - 1) * u           # later strokes move sideways, so every stroke changes the picture
+    shape = kind % 4
+    if shape == 0:
+        pts = [(10, 3 + 0.7 * i) for i in range(21)]
+    elif shape == 1:
+        pts = [(10 + 4 * math.sin(a * math.pi / 10), 10 - 6 * math.cos(a * math.pi / 10)) for a in range(21)]
+    elif shape == 2:
+        pts = [(5 + i, 4) for i in range(11)] + [(15 - 0.6 * i, 4 + 1.2 * i) for i in range(1, 11)]
+    else:
+        pts = ([(6 + 8 * math.sin(a * math.pi / 10), 8 - 4 * math.cos(a * math.pi / 10)) for a in range(8)]
+               + [(13 - 0.8 * i, 9 + 0.7 * i) for i in range(1, 11)] + [(5 + i, 16) for i in range(1, 11)])
+    return [(x * u + dx, y * u) for x, y in pts]
+
+
+def process_tree(pid: int) -> list[int]:
+    """pid and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def rss_kb(pid: int) -> int:
+    """VmRSS of one process in KiB (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def train_cli(data: Path, runs: Path, *args: str, timeout: float = 300) -> str:
+    """Train a run with `python -m mnist_lab train` (for pages that need a model); returns its id."""
+    import json
+    cmd = [sys.executable, "-m", "mnist_lab", "train", "--data", str(data), "--runs-dir", str(runs),
+           "--json", *args]
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError(f"training failed: {p.stderr[-1500:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])["run_id"]
+
+
+class AppServer:
+    """`streamlit run app.py` on a free local port with its own data and runs folders."""
+
+    def __init__(self, data: Path, runs: Path, log: Path, env: dict | None = None):
+        self.data, self.runs, self.log = Path(data), Path(runs), Path(log)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "MNIST_LAB_DATA": str(self.data), "MNIST_LAB_RUNS": str(self.runs),
+                    **(env or {})}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 120) -> "AppServer":
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--server.headless", "true",
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().strip() == b"ok":
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"streamlit did not answer /_stcore/health in {timeout:.0f} s")
+
+    def rss_kb(self) -> int:
+        """Resident memory of the server and every process below it (training children too)."""
+        return sum(rss_kb(p) for p in process_tree(self.proc.pid)) if self.proc else 0
+
+    def training_pids(self) -> list[int]:
+        """Training processes of this server's runs folder (they run in their own sessions)."""
+        from mnist_lab.runs import RunStore
+        pids = []
+        for info in RunStore(self.runs).list():
+            pid = RunStore(self.runs).get(info.run_id).status().get("pid")
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            except (OSError, TypeError):
+                continue
+            if "mnist_lab" in cmdline and str(self.runs.resolve()) in cmdline:
+                pids.append(int(pid))
+        return pids
+
+    def stop(self) -> None:
+        """Kill the training children, then the server (TERM, then KILL after 10 s)."""
+        if self.proc is None:
+            return
+        victims = set(process_tree(self.proc.pid)[1:]) | set(self.training_pids())
+        for pid in victims:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.proc = None
+
+    def __enter__(self) -> "AppServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
