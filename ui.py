@@ -213,7 +213,8 @@ def model_picker(tr: Tr) -> str:
     ids = [o for o, _ in options]
     names = {o: (tr("model.default_label") + lbl if o == DEFAULT_MODEL else lbl) for o, lbl in options}
     choice = st.session_state.get("model_choice", DEFAULT_MODEL)
-    if choice not in ids:
+    if choice not in ids:  # a run deleted meanwhile, or an id that was never a run
+        st.warning(tr("model.run_gone", run=choice))
         choice = DEFAULT_MODEL
     picked = st.sidebar.selectbox(tr("model.picker"), ids, index=ids.index(choice), format_func=names.get,
                                   key=f"_model_picker_{choice}")

@@ -103,6 +103,17 @@ def pid_alive(pid) -> bool:
         return True
 
 
+def _clean_status(st: dict) -> dict:
+    """Drop status fields of the wrong type (a hand-edited file), so readers can format them."""
+    for key in ("test_accuracy", "created", "started", "ended", "updated"):
+        if key in st and (isinstance(st[key], bool) or not isinstance(st[key], (int, float))):
+            del st[key]
+    for key in ("reason", "device_name"):
+        if st.get(key) is not None and not isinstance(st[key], str):
+            st[key] = str(st[key])
+    return st
+
+
 @dataclass
 class RunInfo:
     run_id: str
@@ -152,7 +163,7 @@ class Run:
         try:
             st = json.loads(self.status_path.read_text())
             if isinstance(st, dict) and st.get("state") in STATES:
-                return st
+                return _clean_status(st)
         except (OSError, ValueError):
             pass
         return {"state": "interrupted", "reason": "status.json is missing or damaged"}
@@ -177,8 +188,8 @@ class Run:
         """Mark a queued/running run whose process is gone as interrupted; return the status."""
         st = self.status()
         if st["state"] in ACTIVE and not pid_alive(st.get("pid")):
-            # a run just created by the app has no pid for a moment: give it a grace period
-            if time.time() - st.get("updated", 0) > 10:
+            # a run just created by the app has no pid for a moment: give that a grace period
+            if st.get("pid") is not None or time.time() - st.get("updated", 0) > 10:
                 has_ckpt = self.checkpoint_path().exists()
                 reason = ("the training process ended unexpectedly (killed, crashed or the machine "
                           "restarted)" + ("; the last saved checkpoint is kept" if has_ckpt else ""))

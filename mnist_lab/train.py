@@ -27,6 +27,8 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "adadelta", "rmsprop")
 SCHEDULES = ("constant", "onecycle", "cosine")
 NORMALIZE = ("minmax", "standardize")
 MAX_EPOCHS = 200
+# A cross-entropy over 10 classes starts near 2.3; a batch loss this big means the weights blew up.
+DIVERGED_LOSS = 1e6
 
 
 class ConfigError(ValueError):
@@ -129,7 +131,7 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
 
 
 def make_scheduler(cfg: TrainConfig, opt: torch.optim.Optimizer, total_steps: int):
-    if cfg.schedule == "onecycle":
+    if cfg.schedule == "onecycle" and total_steps >= 8:  # fewer steps leave no room for warm-up and decay
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=total_steps,
                                                    pct_start=0.25)
     if cfg.schedule == "cosine":
@@ -237,9 +239,9 @@ def train(cfg: TrainConfig, data: Dataset, on_event: Callback | None = None,
                 sched.step()
             step += 1
             loss_v = loss.item()
-            if not math.isfinite(loss_v):
+            if not math.isfinite(loss_v) or loss_v > DIVERGED_LOSS:
                 end.update(state="failed", reason=(
-                    f"the loss became {loss_v} at epoch {epoch}, step {step}: training diverged "
+                    f"the loss became {loss_v:.3g} at epoch {epoch}, step {step}: training diverged "
                     f"(learning rate {cfg.lr} is probably too high)"))
                 break
             correct = int((out.argmax(1) == y).sum())

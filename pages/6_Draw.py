@@ -14,7 +14,7 @@ st.markdown(tr("draw.intro"))
 ui.model_picker(tr)
 
 pad_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
-picture = None
+picture, uploaded = None, False
 with pad_col:
     brush = st.slider(tr("draw.brush"), 6, 40, 18)
     n = st.session_state.setdefault("canvas_n", 0)
@@ -34,7 +34,7 @@ with pad_col:
         up = st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload")
         if up is not None:
             try:
-                picture = images.decode_image(up.getvalue(), "RGBA")
+                picture, uploaded = images.decode_image(up.getvalue(), "RGBA"), True
             except images.ImageError as e:
                 st.error(f"{tr('common.bad_image')} {e}")
 
@@ -44,7 +44,10 @@ with seen_col:
     st.markdown(f"**{tr('draw.seen_title')}**")
     if prepared is None or prepared.image is None:
         reason = prepared.reason if prepared is not None else "blank"
-        st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
+        if uploaded:  # the photo itself has no usable digit: say so, not "draw one"
+            st.warning(tr(f"reason.{reason}"), icon=":material/image_not_supported:")
+        else:
+            st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
     else:
         st.session_state["drawn_digit"] = prepared.image
         st.plotly_chart(charts.digit_heatmap(prepared.image, labels=L, show_values=False).update_layout(height=280),

@@ -182,16 +182,16 @@ class AppServer:
 
     def training_pids(self) -> list[int]:
         """Training processes of this server's runs folder (they run in their own sessions)."""
-        from mnist_lab.runs import RunStore
+        import json
         pids = []
-        for info in RunStore(self.runs).list():
-            pid = RunStore(self.runs).get(info.run_id).status().get("pid")
+        for status in self.runs.glob("*/status.json"):
             try:
+                pid = int(json.loads(status.read_text()).get("pid"))
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-            except (OSError, TypeError):
+            except (OSError, ValueError, TypeError, AttributeError):
                 continue
-            if "mnist_lab" in cmdline and str(self.runs.resolve()) in cmdline:
-                pids.append(int(pid))
+            if "mnist_lab" in cmdline and str(status.parent.resolve()) in cmdline:
+                pids.append(pid)
         return pids
 
     def stop(self) -> None:

@@ -69,3 +69,22 @@ def test_streamlit_config_caps_uploads_and_serves_locally():
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert 0 < cfg["server"]["maxUploadSize"] <= 50
     assert cfg["server"]["address"] in ("localhost", "127.0.0.1")
+
+
+def test_run_outlives_the_process_that_started_it(tiny_mnist, runs_dir):
+    """The app server stops right after starting a run: the run trains on and is found again."""
+    import subprocess
+    import sys
+    code = ("import sys; from mnist_lab import jobs; from mnist_lab.train import make_config; "
+            "r = jobs.start_run(make_config('mlp', 'fast', epochs=2, batch_size=50).to_dict(), sys.argv[1], sys.argv[2]); "
+            "print(r.run_id)")
+    server = subprocess.run([sys.executable, "-c", code, str(runs_dir), str(tiny_mnist)],
+                            capture_output=True, text=True, cwd=ROOT, check=True)
+    run_id = server.stdout.strip()
+    t0 = time.time()
+    while time.time() - t0 < 120:  # a "restarted server" reads the same folder
+        info = {i.run_id: i for i in RunStore(runs_dir).list()}[run_id]
+        if info.status not in ("queued", "running"):
+            break
+        time.sleep(0.3)
+    assert info.status == "done" and info.test_accuracy is not None
