@@ -19,7 +19,7 @@ def test_out_of_memory_fails_the_run_with_a_plain_reason(tiny_mnist, runs_dir, m
     def no_memory(*a, **k):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
     monkeypatch.setattr(train_mod.F, "cross_entropy", no_memory)
-    code = cli.main(["train", "--epochs", "1", "--runs-dir", str(runs_dir), "--json"])
+    code = cli.main(["train", "--epochs", "1", "--batch-size", "50", "--runs-dir", str(runs_dir), "--json"])
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 1 and out["state"] == "failed"
     assert out["reason"].startswith("out of memory on") and "smaller batch size" in out["reason"]

@@ -310,7 +310,7 @@ def test_train_batch_larger_than_the_data_fails_with_plain_reason(tiny_mnist, ru
 
 def test_train_huge_lr_fails_as_diverged(tiny_mnist, runs_dir):
     """The largest rate the form takes (10, with Adam) for one epoch, the fewest: the loss explodes."""
-    at = _start_training(goto(start(), TRAIN), lr=10.0, epochs=1)
+    at = _start_training(goto(start(), TRAIN), lr=10.0, epochs=1, batch_size=50)
     at, status = _wait_for_end(at, runs_dir)
     assert status["state"] == "failed" and "diverged" in status["reason"], status
     message = _failed_message(at)
