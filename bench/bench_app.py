@@ -1,0 +1,401 @@
+"""The app under load, on one `streamlit run` server with the real MNIST (not a test).
+
+1. draw latency: mouse-up of a stroke on the Draw page to the new probabilities in the browser,
+   and the server's share (prepare_digit + predict_proba) measured in this process
+2. page switch time once warm (sidebar link to the new page rendered)
+3. server memory (VmRSS of the server and its children) with 1 and with N sessions that browse
+   every page and draw on the Draw page; prediction latency under that load
+4. M sessions press Start on the Train page at the same moment: the runs queue, all finish, and
+   every session lists the same runs
+
+Usage: python bench/bench_app.py [--data DIR] [--sessions 30] [--trainers 10] [--json OUT]
+Prints a JSON summary. Every part has a time limit; the server and its training processes are
+killed at the end. Only 127.0.0.1 is used.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+import numpy as np  # noqa: E402
+
+from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, SETTLED, VIEWPORT, AppServer,  # noqa: E402
+                       browser_available, stroke, train_cli)
+from mnist_lab import i18n, runs  # noqa: E402
+
+WAIT = 240_000  # ms, one browser step
+TITLES = ["home.title", "dataset.title", "filters.title", "train.title", "mistakes.title", "fm.title", "draw.title"]
+RUN_ID = re.compile(r"\d{8}-\d{6}-[a-z0-9_]+-[0-9a-f]{4}")
+DONE = ("done", "stopped", "failed", "interrupted")
+# the Draw page's own caption: preprocessing, prediction and charts, timed in the script
+APP_TIMING = re.compile(re.escape(i18n.t("draw.timing", ms="MSVALUE")).replace("MSVALUE", r"(\d+)"))
+
+# New probabilities are on screen: a chart changed after the last mouse-up, the script is over
+# and nothing has moved for 300 ms.
+PROBS_SHOWN = """() => { const s = window.__st;
+  return s.chartMut > s.mouseUp && (""" + SETTLED + """)() && performance.now() - s.mut > 300; }"""
+PROBS_TIMES = """() => { const s = window.__st;
+  const end = s.log.filter(([st, t]) => st === 'notRunning' && t > s.mouseUp).pop();
+  return {shown_ms: s.chartMut - s.mouseUp, script_done_ms: end ? end[1] - s.mouseUp : null}; }"""
+
+
+def pct(xs: list[float], q: float) -> float | None:
+    """Percentile by nearest rank (None for no data)."""
+    if not xs:
+        return None
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, max(0, int(np.ceil(q / 100 * len(xs))) - 1))], 1)
+
+
+def dist(xs: list[float]) -> dict:
+    return {"n": len(xs), "p50": pct(xs, 50), "p95": pct(xs, 95), "max": pct(xs, 100)}
+
+
+# ---------------------------------------------------------------- server-side compute, in process
+
+def server_compute(repeats: int = 50) -> dict:
+    """prepare_digit + predict_proba on a 400x400 RGBA drawing, one torch thread like the app."""
+    import cv2
+    import torch
+    from mnist_lab import evaluate, models, preprocess
+    torch.set_num_threads(1)
+    if runs.default_checkpoint().is_file():
+        model, meta = runs.load_model(runs.default_checkpoint())
+        source = "default checkpoint"
+    else:
+        model, meta = models.build_model("lenet5").eval(), {"normalize": "standardize", "pad": 0, "model": "lenet5"}
+        source = "fresh lenet5 (no default checkpoint installed)"
+    canvas = np.zeros((400, 400, 4), np.uint8)
+    canvas[..., 3] = 255
+    pts = np.array([(x * 400 / 280, y * 400 / 280) for x, y in stroke(2)], np.int32)
+    cv2.polylines(canvas, [pts], False, (255, 255, 255, 255), 26, cv2.LINE_AA)
+    prep_ms, pred_ms = [], []
+    for i in range(repeats + 5):
+        t0 = time.perf_counter()
+        prepared = preprocess.prepare_digit(canvas)
+        t1 = time.perf_counter()
+        evaluate.predict_proba(model, prepared.image[None], meta.get("normalize", "minmax"), int(meta.get("pad", 0)))
+        t2 = time.perf_counter()
+        if i >= 5:
+            prep_ms.append(1000 * (t1 - t0))
+            pred_ms.append(1000 * (t2 - t1))
+    total = [a + b for a, b in zip(prep_ms, pred_ms)]
+    return {"model": meta.get("model"), "source": source, "torch_threads": 1,
+            "prepare_ms": dist(prep_ms), "predict_ms": dist(pred_ms), "total_ms": dist(total)}
+
+
+# ---------------------------------------------------------------- browser steps
+
+async def open_app(page, url: str) -> None:
+    await page.goto(url)
+    await page.wait_for_function(SETTLED, timeout=WAIT)
+
+
+async def go(page, index: int, timeout: float = WAIT) -> float:
+    """Click the index-th sidebar link; seconds until that page is rendered."""
+    title = i18n.t(TITLES[index])
+    link = page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']").nth(index)
+    t0 = time.perf_counter()
+    await link.click()
+    await page.wait_for_function(
+        """(title) => { const h = document.querySelector("[data-testid='stMain'] h1");
+           return !!h && h.innerText.trim() === title && (""" + SETTLED + """)(); }""",
+        arg=title, timeout=timeout)
+    return time.perf_counter() - t0
+
+
+async def pick_run(page, run_id: str) -> None:
+    """Choose a run in the sidebar model picker; it stays chosen for the session."""
+    await page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    await page.get_by_role("option", name=re.compile(re.escape(run_id))).click()
+    await page.wait_for_function(
+        """(id) => { const s = document.querySelector("[data-testid='stSidebar'] [data-testid='stSelectbox']");
+           return s && s.innerText.includes(id); }""", arg=run_id, timeout=WAIT)
+    await page.wait_for_timeout(300)
+    await page.wait_for_function(SETTLED, timeout=WAIT)
+
+
+async def draw(page, kind: int) -> dict:
+    """One stroke on the pad; times (ms, in the page's clock) from mouse-up to new probabilities."""
+    t0 = time.perf_counter()
+    pad = page.locator("canvas.upper-canvas")
+    await pad.scroll_into_view_if_needed(timeout=WAIT)
+    t1 = time.perf_counter()
+    box = await pad.bounding_box()
+    pts = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(kind)]
+    await page.mouse.move(*pts[0])
+    await page.mouse.down()
+    for x, y in pts[1:]:
+        await page.mouse.move(x, y, steps=2)
+    await page.mouse.up()
+    t2 = time.perf_counter()
+    await page.wait_for_function(PROBS_SHOWN, timeout=WAIT)
+    times = await page.evaluate(PROBS_TIMES)
+    value = await page.locator("[data-testid='stMetricValue']").first.inner_text(timeout=WAIT)
+    app_ms = APP_TIMING.search(await page.locator("[data-testid='stMain']").inner_text(timeout=WAIT))
+    return {**times, "answer": value.strip(), "app_ms": float(app_ms.group(1)) if app_ms else None, "steps_ms": [round(1000 * (b - a)) for a, b in
+                                                           zip((t0, t1, t2), (t1, t2, time.perf_counter()))]}
+
+
+async def clear_pad(page) -> None:
+    await page.get_by_role("button", name=i18n.t("draw.clear")).click()
+    await page.locator("[data-testid='stMetric']").wait_for(state="detached", timeout=WAIT)
+    await page.locator("canvas.upper-canvas").wait_for(timeout=WAIT)
+    await page.wait_for_function(SETTLED, timeout=WAIT)
+
+
+async def session_context(browser):
+    """A browser context (its own window) for one session.
+
+    One window per session, as with real users: Chromium delivers input to a tab that is not
+    the front one of its window about once a second, which would time the browser, not the app.
+    """
+    context = await browser.new_context(viewport=VIEWPORT)
+    await context.add_init_script(INIT_SCRIPT)
+    return context
+
+
+async def new_page(context):
+    page = await context.new_page()
+    page.set_default_timeout(WAIT)
+    return page
+
+
+# ---------------------------------------------------------------- parts
+
+async def part_single(browser, server: AppServer, run_id: str | None, strokes: int, rounds: int) -> dict:
+    """One session: draw latency (strokes) and warm page switches (rounds over all pages)."""
+    context = await session_context(browser)
+    page = await new_page(context)
+    await open_app(page, server.url)
+    n = len(await page.evaluate(NAV_LINKS))
+    assert n == len(TITLES), f"{n} sidebar links, expected {len(TITLES)}"
+    for i in range(1, n):  # warm every page once (datasets, models, evaluations get cached)
+        await go(page, i)
+    if run_id:
+        await pick_run(page, run_id)
+    shown, done, answers, app = [], [], [], []
+    for k in range(strokes):
+        if k and k % 5 == 0:
+            await clear_pad(page)
+        r = await draw(page, k)
+        shown.append(r["shown_ms"])
+        if r["script_done_ms"] is not None:
+            done.append(r["script_done_ms"])
+        answers.append(r["answer"])
+        if r["app_ms"] is not None:
+            app.append(r["app_ms"])
+    switches = []
+    for _ in range(rounds):
+        for i in list(range(n - 2, -1, -1)) + list(range(1, n)):  # Draw -> ... -> Home -> ... -> Draw
+            switches.append(1000 * await go(page, i))
+    rss_one = server.rss_kb()
+    await context.close()
+    return {"draw_latency_ms": dist(shown), "draw_script_done_ms": dist(done), "draw_app_caption_ms": dist(app),
+            "answers": answers, "page_switch_ms": dist(switches), "rss_1_session_mb": round(rss_one / 1024, 1)}
+
+
+async def sample_rss(server: AppServer, peak: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peak[0] = max(peak[0], server.rss_kb())
+        await asyncio.sleep(0.5)
+
+
+async def part_load(browser, server: AppServer, run_id: str | None, sessions: int, limit_s: float) -> dict:
+    """N sessions at once: each opens the app, visits every page, draws two digits on the Draw page."""
+    contexts = [await session_context(browser) for _ in range(sessions)]
+
+    async def one(i: int) -> dict:
+        page = await new_page(contexts[i])
+        t0 = time.perf_counter()
+        await open_app(page, server.url)
+        opened = time.perf_counter() - t0
+        switches = [(TITLES[j], 1000 * await go(page, j)) for j in range(1, len(TITLES))]
+        if run_id:
+            await pick_run(page, run_id)
+        strokes = [await draw(page, i + k) for k in range(2)]
+        return {"draw_steps_ms": [s["steps_ms"] for s in strokes], "open_ms": 1000 * opened, "switch_ms": switches, "draw_ms": [s["shown_ms"] for s in strokes],
+                "answers": [s["answer"] for s in strokes], "seconds": time.perf_counter() - t0}
+
+    peak, stop = [server.rss_kb()], asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(server, peak, stop))
+    tasks = [asyncio.create_task(one(i)) for i in range(sessions)]
+    finished, pending = await asyncio.wait(tasks, timeout=limit_s)
+    for t in pending:
+        t.cancel()
+    rss_after = server.rss_kb()
+    stop.set()
+    await sampler
+    results = [t.result() for t in finished if not t.exception()]
+    errors = [f"{type(t.exception()).__name__}: {str(t.exception()).splitlines()[0][:200]}"
+              for t in finished if t.exception()]
+    answered = [r for r in results if all(re.fullmatch(r"\d", a) for a in r["answers"])]
+    for ctx in contexts:
+        await ctx.close()
+    return {"sessions": sessions, "answered": len(answered), "timed_out": len(pending), "errors": errors[:5],
+            "draw_latency_ms": dist([ms for r in results for ms in r["draw_ms"]]),
+            "session_seconds": dist([r["seconds"] for r in results]),
+            "home_open_ms": dist([r["open_ms"] for r in results]),
+            "first_visit_ms": dist([ms for r in results for _, ms in r["switch_ms"]]),
+            "first_visit_p50_by_page_ms": {k.split(".")[0]: pct([ms for r in results for t, ms in r["switch_ms"]
+                                                                  if t == k], 50) for k in TITLES[1:]},
+            "slowest_session": max(results, key=lambda r: r["seconds"], default=None),
+            "rss_peak_mb": round(peak[0] / 1024, 1), "rss_after_mb": round(rss_after / 1024, 1)}
+
+
+def run_states(root: Path, ids: set[str]) -> dict[str, str]:
+    """State of each new run, read from status.json without touching it."""
+    out = {}
+    for p in root.iterdir() if root.is_dir() else []:
+        if (p / "config.json").is_file() and p.name not in ids:
+            out[p.name] = runs.Run(p).status()["state"]
+    return out
+
+
+async def part_trainers(browser, server: AppServer, sessions: int, limit_s: float, shots: Path | None,
+                        report: dict) -> dict:
+    """N sessions press Start together (1 epoch on 1,000 images): queue, finish, same run list.
+
+    Fills `report` as it goes, so a part cut short by its time limit still says how far it got.
+    """
+    before = set(run_states(server.runs, set()))
+    contexts = [await session_context(browser) for _ in range(sessions)]
+    pages = [await new_page(c) for c in contexts]
+    await asyncio.gather(*(open_app(p, server.url + "/Train") for p in pages))
+    for p in pages:
+        await p.get_by_label(i18n.t("train.epochs"), exact=True).fill("1")
+        await p.get_by_text(i18n.t("train.more"), exact=True).click()
+        await p.get_by_label(i18n.t("train.limit"), exact=True).fill("1000")
+        await p.keyboard.press("Tab")
+    peak, stop = [server.rss_kb()], asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(server, peak, stop))
+    report.update(sessions=sessions, timeline=[], slots=int(os.environ.get("MNIST_LAB_MAX_RUNS") or 0)
+                  or "default (1 on CPU)")
+    t0 = time.perf_counter()
+    await asyncio.gather(*(p.get_by_role("button", name=i18n.t("train.start")).click() for p in pages))
+    report["clicked_s"] = round(time.perf_counter() - t0, 1)
+    most_running = most_queued = 0
+    states: dict[str, str] = {}
+    last = None
+    while time.perf_counter() - t0 < limit_s:
+        states = run_states(server.runs, before)
+        counts = {k: sum(s == k for s in states.values()) for k in sorted(set(states.values()))}
+        most_running = max(most_running, counts.get("running", 0))
+        most_queued = max(most_queued, counts.get("queued", 0))
+        if counts != last:
+            report["timeline"].append([round(time.perf_counter() - t0, 1), counts])
+            last = counts
+        report.update(runs_created=len(states), states=counts, max_running_at_once=most_running,
+                      max_queued_at_once=most_queued, rss_peak_with_training_children_mb=round(peak[0] / 1024, 1))
+        if len(states) >= sessions and all(s in DONE for s in states.values()):
+            break
+        await asyncio.sleep(0.25)
+    report["all_finished_s"] = round(time.perf_counter() - t0, 1)
+    stop.set()
+    await sampler
+    # every session goes Home and back to Train, and lists the runs its table shows
+    expected = set(states) | before
+    seen, errors = [], []
+    report.update(runs_expected=len(expected), errors=errors)
+    for i, p in enumerate(pages):
+        try:
+            await go(p, 0, 60_000)
+            await go(p, TITLES.index("train.title"), 60_000)
+            table = p.locator("[data-testid='stDataFrame']").last
+            for _ in range(60):  # the grid fills its text a moment after the page has rendered
+                ids = set(RUN_ID.findall(await table.text_content(timeout=WAIT) or ""))
+                if len(ids) >= len(expected):
+                    break
+                await asyncio.sleep(0.5)
+            seen.append(ids)
+        except Exception as e:  # noqa: BLE001 -- reported with the rest
+            where = await p.evaluate("""() => { const app = document.querySelector('[data-testid=stApp]');
+                return [location.pathname, app.dataset.testConnectionState, app.dataset.testScriptState,
+                        Array.from(document.querySelectorAll('[data-testid=stMain] h1')).map(h => h.innerText.trim())]; }""")
+            errors.append(f"session {i}: {type(e).__name__} at {where}")
+            if shots:
+                await p.screenshot(path=str(shots / f"trainer_{i}.png"))
+        report.update(sessions_listing_every_run=sum(s == expected for s in seen),
+                      runs_listed_per_session=sorted(len(s) for s in seen))
+    for c in contexts:
+        await c.close()
+    return report
+
+
+async def guarded(part, limit_s: float, report: dict | None = None) -> dict:
+    """A part's result with its wall time, or the error that ended it and what it had reported so far."""
+    t0 = time.perf_counter()
+    try:
+        out = await asyncio.wait_for(part, limit_s)
+    except Exception as e:  # noqa: BLE001 -- reported in the summary
+        out = {**(report or {}), "error": f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"}
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+async def bench(args, tmp: Path) -> dict:
+    from playwright.async_api import async_playwright
+    out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}}
+    out["server_compute"] = server_compute()
+    run_id = None
+    if not runs.default_checkpoint().is_file():
+        t0 = time.perf_counter()
+        run_id = train_cli(Path(args.data), tmp / "runs", "--model", "lenet5", "--epochs", "1",
+                           "--train-limit", "10000")
+        out["model_for_pages"] = {"run": run_id, "train_s": round(time.perf_counter() - t0, 1)}
+    with AppServer(Path(args.data), tmp / "runs", tmp / "server.log") as server:
+        out["rss_0_sessions_mb"] = round(server.rss_kb() / 1024, 1)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            if "single" in args.parts:
+                out["single_session"] = await guarded(
+                    part_single(browser, server, run_id, args.strokes, args.rounds), 600)
+            if "load" in args.parts:
+                out["load"] = await guarded(part_load(browser, server, run_id, args.sessions, args.load_limit),
+                                            args.load_limit + 120)
+                out["rss_after_load_closed_mb"] = round(server.rss_kb() / 1024, 1)
+            if "train" in args.parts:
+                report: dict = {}
+                out["trainers"] = await guarded(part_trainers(browser, server, args.trainers, args.train_limit,
+                                                              args.shots, report), args.train_limit + 300, report)
+            await browser.close()
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=os.environ.get("MNIST_LAB_DATA", "/work/shared/datasets"))
+    p.add_argument("--strokes", type=int, default=20, help="strokes for the draw latency")
+    p.add_argument("--rounds", type=int, default=2, help="rounds over all pages for the switch time")
+    p.add_argument("--sessions", type=int, default=30, help="concurrent sessions for the load part")
+    p.add_argument("--load-limit", type=float, default=480, help="seconds allowed for the load part")
+    p.add_argument("--trainers", type=int, default=10, help="sessions that start a run together")
+    p.add_argument("--train-limit", type=float, default=420, help="seconds allowed for their runs to end")
+    p.add_argument("--parts", default="single,load,train", help="which parts to run (comma-separated)")
+    p.add_argument("--shots", type=Path, help="save screenshots of sessions that fail here")
+    p.add_argument("--json", help="write the summary here too")
+    args = p.parse_args()
+    if browser_available():
+        raise SystemExit(browser_available())
+    with tempfile.TemporaryDirectory(prefix="mnist_lab_bench_") as tmp:
+        summary = asyncio.run(bench(args, Path(tmp)))
+    text = json.dumps(summary, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

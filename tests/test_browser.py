@@ -1,0 +1,151 @@
+"""End-to-end: the real app under `streamlit run`, driven in headless Chromium with Playwright.
+
+One server for the module, on a free local port, with a tiny generated dataset and its own runs
+folder; one run is trained beforehand with the CLI so the model pages have a model to use.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, RERUN_DONE, SETTLED, VIEWPORT,
+                       AppServer, browser_available, stroke, train_cli)
+from conftest import write_mnist
+from mnist_lab import i18n
+
+pytestmark = pytest.mark.browser
+if browser_available():
+    pytest.skip(browser_available(), allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+WAIT = 90_000  # ms: the machine may be small and shared
+PAGES = 7      # home + 6 pages
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """(server, id of a trained run); training processes and the server are killed at the end."""
+    tmp = tmp_path_factory.mktemp("browser")
+    data, runs = write_mnist(tmp / "data").parent.parent, tmp / "runs"
+    run_id = train_cli(data, runs, "--model", "lenet5", "--epochs", "1", "--batch-size", "32")
+    server = AppServer(data, runs, tmp / "server.log").start()
+    yield server, run_id
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser) -> Page:
+    context = browser.new_context(viewport=VIEWPORT)
+    context.add_init_script(INIT_SCRIPT)
+    page = context.new_page()
+    page.set_default_timeout(WAIT)
+    yield page
+    context.close()
+
+
+def open_page(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function(SETTLED, timeout=WAIT)
+
+
+def act(page: Page, do) -> None:
+    """Do something that reruns the script, and wait for that rerun to finish."""
+    since = page.evaluate("performance.now()")
+    do()
+    page.wait_for_function(RERUN_DONE, arg=since, timeout=WAIT)
+
+
+def assert_rendered(page: Page) -> None:
+    expect(page.locator("[data-testid='stApp']")).to_be_visible()
+    expect(page.locator("[data-testid='stMain'] h1").first).to_be_visible()
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0)
+    exceptions = page.locator("[data-testid='stException']")
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def nav(page: Page, label: str):
+    return page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']").filter(has_text=label)
+
+
+def test_every_page_renders(app, page):
+    server, _ = app
+    open_page(page, server.url)
+    urls = page.evaluate(NAV_LINKS)
+    assert len(urls) == PAGES and len(set(urls)) == PAGES, urls
+    titles = []
+    for url in urls:
+        open_page(page, url)
+        assert_rendered(page)
+        titles.append(page.locator("[data-testid='stMain'] h1").first.inner_text())
+    assert titles[0] == i18n.t("home.title") and titles[-1] == i18n.t("draw.title"), titles
+
+
+def test_draw_a_digit_gets_a_prediction(app, page):
+    server, run_id = app
+    open_page(page, server.url + "/Draw")
+    # the run trained for this test, picked in the sidebar (the shipped model may not be installed)
+    page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
+    act(page, lambda: page.get_by_role("option", name=re.compile(re.escape(run_id))).click())
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(0)
+    pad = page.locator("canvas.upper-canvas")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    points = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(0)]
+
+    def draw() -> None:
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x, y, steps=2)
+        page.mouse.up()
+
+    act(page, draw)
+    answer = page.locator("[data-testid='stMetric']")
+    expect(answer).to_contain_text(i18n.t("draw.prediction"))
+    assert re.search(r"\b\d\b", answer.locator("[data-testid='stMetricValue']").inner_text())
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(2)  # what the model sees + probabilities
+    assert_rendered(page)
+
+
+def test_train_start_watch_stop(app, page):
+    server, _ = app
+    open_page(page, server.url + "/Train")
+    # long enough to stop while it trains: 200 one-image steps per epoch, many epochs
+    page.get_by_label(i18n.t("train.batch_size"), exact=True).fill("1")
+    page.get_by_label(i18n.t("train.epochs"), exact=True).fill("50")
+    page.keyboard.press("Tab")
+    page.get_by_role("button", name=i18n.t("train.start")).click()
+    expect(page.locator("[data-testid='stProgress']")).to_be_visible(timeout=WAIT)
+    expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible(timeout=WAIT)
+    page.get_by_role("button", name=i18n.t("train.stop")).click()
+    expect(page.locator("[data-testid='stAlertContentWarning']").filter(
+        has_text=i18n.t("train.was_stopped"))).to_be_visible(timeout=WAIT)
+    page.wait_for_function(SETTLED, timeout=WAIT)
+    table = page.locator("[data-testid='stDataFrame']").last
+    expect(table).to_contain_text(i18n.t("state.stopped"), timeout=WAIT)
+    expect(table).to_contain_text(i18n.t("state.done"))  # the run trained before the tests
+    assert_rendered(page)
+
+
+def test_korean_switch_carries_to_other_pages(app, page):
+    server, _ = app
+    open_page(page, server.url)
+    page.locator("[data-testid='stSidebar'] [data-testid='stRadio'] label").filter(
+        has_text=i18n.LANGUAGES["ko"]).click()
+    expect(page.locator("[data-testid='stMain'] h1").first).to_have_text(i18n.t("home.title", "ko"))
+    nav(page, i18n.t("nav.train", "ko")).click()
+    expect(page.locator("[data-testid='stMain'] h1").first).to_have_text(i18n.t("train.title", "ko"))
+    page.wait_for_function(SETTLED, timeout=WAIT)
+    expect(page.get_by_role("button", name=i18n.t("train.start", "ko"))).to_be_visible()
+    assert "lang=ko" in page.url
+    assert_rendered(page)
