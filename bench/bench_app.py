@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np  # noqa: E402
 
 from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, SETTLED, VIEWPORT, AppServer,  # noqa: E402
-                       browser_available, stroke, train_cli)
+                       browser_available, cpu_seconds, stroke, train_cli)
 from mnist_lab import i18n, runs  # noqa: E402
 
 WAIT = 240_000  # ms, one browser step
@@ -263,8 +263,8 @@ def run_states(root: Path, ids: set[str]) -> dict[str, str]:
     return out
 
 
-async def part_trainers(browser, server: AppServer, sessions: int, limit_s: float, shots: Path | None,
-                        report: dict) -> dict:
+async def part_trainers(browser, server: AppServer, sessions: int, limit_s: float, drain_s: float,
+                        shots: Path | None, report: dict) -> dict:
     """N sessions press Start together (1 epoch on 1,000 images): queue, finish, same run list.
 
     Fills `report` as it goes, so a part cut short by its time limit still says how far it got.
@@ -304,6 +304,12 @@ async def part_trainers(browser, server: AppServer, sessions: int, limit_s: floa
     report["all_finished_s"] = round(time.perf_counter() - t0, 1)
     stop.set()
     await sampler
+    # how long the server stays busy once every run has ended (share of one core, per 5 s)
+    busy = report["server_cpu_after_runs"] = []
+    while len(busy) < drain_s / 5 and (not busy or busy[-1] > 0.2):
+        c0 = cpu_seconds(server.proc.pid)
+        await asyncio.sleep(5)
+        busy.append(round((cpu_seconds(server.proc.pid) - c0) / 5, 2))
     # every session goes Home and back to Train, and lists the runs its table shows
     expected = set(states) | before
     seen, errors = [], []
@@ -367,8 +373,8 @@ async def bench(args, tmp: Path) -> dict:
                 out["rss_after_load_closed_mb"] = round(server.rss_kb() / 1024, 1)
             if "train" in args.parts:
                 report: dict = {}
-                out["trainers"] = await guarded(part_trainers(browser, server, args.trainers, args.train_limit,
-                                                              args.shots, report), args.train_limit + 300, report)
+                out["trainers"] = await guarded(part_trainers(browser, server, args.trainers, args.train_limit, 300,
+                                                              args.shots, report), args.train_limit + 900, report)
             await browser.close()
     return out
 

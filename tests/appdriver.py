@@ -8,6 +8,7 @@ started after it, not for one that was already over.
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import signal
@@ -72,9 +73,7 @@ NAV_LINKS = """() => Array.from(document.querySelectorAll(
 
 def browser_available() -> str | None:
     """Why the browser tests cannot run here (None when they can)."""
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("playwright") is None:
         return "playwright is not installed"
     if not os.access(CHROMIUM, os.X_OK):
         return f"{CHROMIUM} is missing (apt-get install chromium)"
@@ -131,6 +130,15 @@ def rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def train_cli(data: Path, runs: Path, *args: str, timeout: float = 300) -> str:

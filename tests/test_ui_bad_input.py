@@ -325,7 +325,7 @@ def _tiny_dataset(root: Path) -> data.Dataset:
 
 def test_an_exploding_but_finite_loss_counts_as_diverged(tmp_path):
     """The engine fix behind the test above: Adam at lr 10 drives the loss to ~1e11, not to inf."""
-    end = train.train(train.make_config("lenet5", "fast", lr=10.0, epochs=1), _tiny_dataset(tmp_path))
+    end = train.train(train.make_config("lenet5", "fast", lr=10.0, epochs=1, batch_size=50), _tiny_dataset(tmp_path))
     assert end["state"] == "failed" and "training diverged" in end["reason"]
 
 
