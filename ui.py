@@ -5,6 +5,7 @@ evaluations are cached with st.cache_resource: loaded once per server process, s
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -22,6 +23,13 @@ Tr = Callable[..., str]
 # drawn digit is predicted in ~2 ms on one thread but 100+ ms when threads fight for busy cores.
 # (Training runs in its own processes and keeps its own thread count.)
 torch.set_num_threads(1)
+
+# Importing torch, plotly, pandas and Streamlit leaves ~270,000 objects that live as long as the
+# server; a full garbage collection walks them all (~150 ms of a core). Freeze them out of the
+# collector's passes (once per process: this module is imported once). See also
+# runner.postScriptGC in .streamlit/config.toml.
+import plotly.graph_objects  # noqa: E402,F401 -- loaded before the freeze
+gc.freeze()
 
 PAGES = [  # (file, nav key, icon) — the sidebar links, in lesson order
     ("app.py", "nav.home", ":material/home:"),

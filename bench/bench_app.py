@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np  # noqa: E402
 
 from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, SETTLED, VIEWPORT, AppServer,  # noqa: E402
-                       browser_available, cpu_seconds, stroke, train_cli)
+                       browser_available, cpu_seconds, process_tree, stroke, train_cli)
 from mnist_lab import i18n, runs  # noqa: E402
 
 WAIT = 240_000  # ms, one browser step
@@ -128,10 +128,8 @@ async def pick_run(page, run_id: str) -> None:
 
 async def draw(page, kind: int) -> dict:
     """One stroke on the pad; times (ms, in the page's clock) from mouse-up to new probabilities."""
-    t0 = time.perf_counter()
     pad = page.locator("canvas.upper-canvas")
     await pad.scroll_into_view_if_needed(timeout=WAIT)
-    t1 = time.perf_counter()
     box = await pad.bounding_box()
     pts = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(kind)]
     await page.mouse.move(*pts[0])
@@ -139,13 +137,11 @@ async def draw(page, kind: int) -> dict:
     for x, y in pts[1:]:
         await page.mouse.move(x, y, steps=2)
     await page.mouse.up()
-    t2 = time.perf_counter()
     await page.wait_for_function(PROBS_SHOWN, timeout=WAIT)
     times = await page.evaluate(PROBS_TIMES)
     value = await page.locator("[data-testid='stMetricValue']").first.inner_text(timeout=WAIT)
     app_ms = APP_TIMING.search(await page.locator("[data-testid='stMain']").inner_text(timeout=WAIT))
-    return {**times, "answer": value.strip(), "app_ms": float(app_ms.group(1)) if app_ms else None, "steps_ms": [round(1000 * (b - a)) for a, b in
-                                                           zip((t0, t1, t2), (t1, t2, time.perf_counter()))]}
+    return {**times, "answer": value.strip(), "app_ms": float(app_ms.group(1)) if app_ms else None}
 
 
 async def clear_pad(page) -> None:
@@ -186,6 +182,7 @@ async def part_single(browser, server: AppServer, run_id: str | None, strokes: i
     if run_id:
         await pick_run(page, run_id)
     shown, done, answers, app = [], [], [], []
+    cpu0 = cpu_seconds(server.proc.pid)
     for k in range(strokes):
         if k and k % 5 == 0:
             await clear_pad(page)
@@ -196,14 +193,19 @@ async def part_single(browser, server: AppServer, run_id: str | None, strokes: i
         answers.append(r["answer"])
         if r["app_ms"] is not None:
             app.append(r["app_ms"])
+    cpu1 = cpu_seconds(server.proc.pid)
     switches = []
     for _ in range(rounds):
         for i in list(range(n - 2, -1, -1)) + list(range(1, n)):  # Draw -> ... -> Home -> ... -> Draw
             switches.append(1000 * await go(page, i))
+    cpu2 = cpu_seconds(server.proc.pid)
     rss_one = server.rss_kb()
     await context.close()
     return {"draw_latency_ms": dist(shown), "draw_script_done_ms": dist(done), "draw_app_caption_ms": dist(app),
-            "answers": answers, "page_switch_ms": dist(switches), "rss_1_session_mb": round(rss_one / 1024, 1)}
+            "answers": answers, "page_switch_ms": dist(switches),
+            "server_cpu_ms_per_stroke": round(1000 * (cpu1 - cpu0) / max(1, strokes)),
+            "server_cpu_ms_per_page_switch": round(1000 * (cpu2 - cpu1) / max(1, len(switches))),
+            "rss_1_session_mb": round(rss_one / 1024, 1)}
 
 
 async def sample_rss(server: AppServer, peak: list[int], stop: asyncio.Event) -> None:
@@ -212,26 +214,43 @@ async def sample_rss(server: AppServer, peak: list[int], stop: asyncio.Event) ->
         await asyncio.sleep(0.5)
 
 
-async def part_load(browser, server: AppServer, run_id: str | None, sessions: int, limit_s: float) -> dict:
-    """N sessions at once: each opens the app, visits every page, draws two digits on the Draw page."""
+def browser_cpu_seconds(server: AppServer) -> float:
+    """CPU time of this bench's other children: the Playwright driver and Chromium."""
+    server_tree = set(process_tree(server.proc.pid))
+    return sum(cpu_seconds(p) for p in process_tree(os.getpid())[1:] if p not in server_tree)
+
+
+async def part_load(browser, server: AppServer, run_id: str | None, sessions: int, ramp_s: float,
+                    limit_s: float) -> dict:
+    """N sessions, one starting every ramp_s: each opens the app, visits every page, draws two digits."""
     contexts = [await session_context(browser) for _ in range(sessions)]
+    reached = {"home": 0, "draw": 0, "answered": 0}
 
     async def one(i: int) -> dict:
+        await asyncio.sleep(i * ramp_s)
         page = await new_page(contexts[i])
         t0 = time.perf_counter()
         await open_app(page, server.url)
         opened = time.perf_counter() - t0
+        reached["home"] += 1
         switches = [(TITLES[j], 1000 * await go(page, j)) for j in range(1, len(TITLES))]
+        reached["draw"] += 1
         if run_id:
             await pick_run(page, run_id)
         strokes = [await draw(page, i + k) for k in range(2)]
-        return {"draw_steps_ms": [s["steps_ms"] for s in strokes], "open_ms": 1000 * opened, "switch_ms": switches, "draw_ms": [s["shown_ms"] for s in strokes],
-                "answers": [s["answer"] for s in strokes], "seconds": time.perf_counter() - t0}
+        if all(re.fullmatch(r"\d", s["answer"]) for s in strokes):
+            reached["answered"] += 1
+        return {"open_ms": round(1000 * opened), "switch_ms": switches, "draw_ms": [s["shown_ms"] for s in strokes],
+                "seconds": round(time.perf_counter() - t0, 1)}
 
     peak, stop = [server.rss_kb()], asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, peak, stop))
+    cpu0, bcpu0, t0 = cpu_seconds(server.proc.pid), browser_cpu_seconds(server), time.perf_counter()
     tasks = [asyncio.create_task(one(i)) for i in range(sessions)]
     finished, pending = await asyncio.wait(tasks, timeout=limit_s)
+    elapsed = time.perf_counter() - t0
+    cores = {"server": round((cpu_seconds(server.proc.pid) - cpu0) / elapsed, 2),
+             "browser": round((browser_cpu_seconds(server) - bcpu0) / elapsed, 2)}
     for t in pending:
         t.cancel()
     rss_after = server.rss_kb()
@@ -240,17 +259,16 @@ async def part_load(browser, server: AppServer, run_id: str | None, sessions: in
     results = [t.result() for t in finished if not t.exception()]
     errors = [f"{type(t.exception()).__name__}: {str(t.exception()).splitlines()[0][:200]}"
               for t in finished if t.exception()]
-    answered = [r for r in results if all(re.fullmatch(r"\d", a) for a in r["answers"])]
     for ctx in contexts:
         await ctx.close()
-    return {"sessions": sessions, "answered": len(answered), "timed_out": len(pending), "errors": errors[:5],
+    return {"sessions": sessions, "ramp_s": ramp_s, "reached": reached, "unfinished": len(pending),
+            "errors": errors[:5], "cpu_cores_used": cores,
             "draw_latency_ms": dist([ms for r in results for ms in r["draw_ms"]]),
             "session_seconds": dist([r["seconds"] for r in results]),
             "home_open_ms": dist([r["open_ms"] for r in results]),
             "first_visit_ms": dist([ms for r in results for _, ms in r["switch_ms"]]),
             "first_visit_p50_by_page_ms": {k.split(".")[0]: pct([ms for r in results for t, ms in r["switch_ms"]
                                                                   if t == k], 50) for k in TITLES[1:]},
-            "slowest_session": max(results, key=lambda r: r["seconds"], default=None),
             "rss_peak_mb": round(peak[0] / 1024, 1), "rss_after_mb": round(rss_after / 1024, 1)}
 
 
@@ -310,11 +328,11 @@ async def part_trainers(browser, server: AppServer, sessions: int, limit_s: floa
         c0 = cpu_seconds(server.proc.pid)
         await asyncio.sleep(5)
         busy.append(round((cpu_seconds(server.proc.pid) - c0) / 5, 2))
-    # every session goes Home and back to Train, and lists the runs its table shows
+    # every session goes Home and back to Train, and lists the runs its table shows (all at once)
     expected = set(states) | before
-    seen, errors = [], []
-    report.update(runs_expected=len(expected), errors=errors)
-    for i, p in enumerate(pages):
+    report.update(runs_expected=len(expected))
+
+    async def listed(i: int, p) -> set[str]:
         try:
             await go(p, 0, 60_000)
             await go(p, TITLES.index("train.title"), 60_000)
@@ -324,18 +342,25 @@ async def part_trainers(browser, server: AppServer, sessions: int, limit_s: floa
                 if len(ids) >= len(expected):
                     break
                 await asyncio.sleep(0.5)
-            seen.append(ids)
+            return ids
         except Exception as e:  # noqa: BLE001 -- reported with the rest
             where = await p.evaluate("""() => { const app = document.querySelector('[data-testid=stApp]');
-                return [location.pathname, app.dataset.testConnectionState, app.dataset.testScriptState,
+                return [location.pathname, app && app.dataset.testConnectionState, app && app.dataset.testScriptState,
                         Array.from(document.querySelectorAll('[data-testid=stMain] h1')).map(h => h.innerText.trim())]; }""")
-            errors.append(f"session {i}: {type(e).__name__} at {where}")
             if shots:
                 await p.screenshot(path=str(shots / f"trainer_{i}.png"))
-        report.update(sessions_listing_every_run=sum(s == expected for s in seen),
-                      runs_listed_per_session=sorted(len(s) for s in seen))
+            raise RuntimeError(f"session {i}: {type(e).__name__} at {where}") from None
+
+    seen = await asyncio.gather(*(listed(i, p) for i, p in enumerate(pages)), return_exceptions=True)
+    report.update(sessions_listing_every_run=sum(s == expected for s in seen),
+                  runs_listed_per_session=sorted(len(s) for s in seen if isinstance(s, set)),
+                  errors=[str(e) for e in seen if isinstance(e, Exception)])
     for c in contexts:
         await c.close()
+    await asyncio.sleep(5)
+    c0 = cpu_seconds(server.proc.pid)
+    await asyncio.sleep(5)
+    report["server_cpu_after_sessions_closed"] = round((cpu_seconds(server.proc.pid) - c0) / 5, 2)
     return report
 
 
@@ -368,13 +393,13 @@ async def bench(args, tmp: Path) -> dict:
                 out["single_session"] = await guarded(
                     part_single(browser, server, run_id, args.strokes, args.rounds), 600)
             if "load" in args.parts:
-                out["load"] = await guarded(part_load(browser, server, run_id, args.sessions, args.load_limit),
-                                            args.load_limit + 120)
+                out["load"] = await guarded(part_load(browser, server, run_id, args.sessions, args.ramp,
+                                                      args.load_limit), args.load_limit + 120)
                 out["rss_after_load_closed_mb"] = round(server.rss_kb() / 1024, 1)
             if "train" in args.parts:
                 report: dict = {}
-                out["trainers"] = await guarded(part_trainers(browser, server, args.trainers, args.train_limit, 300,
-                                                              args.shots, report), args.train_limit + 900, report)
+                out["trainers"] = await guarded(part_trainers(browser, server, args.trainers, args.train_limit, 60,
+                                                              args.shots, report), args.train_limit + 400, report)
             await browser.close()
     return out
 
@@ -385,17 +410,22 @@ def main() -> int:
     p.add_argument("--strokes", type=int, default=20, help="strokes for the draw latency")
     p.add_argument("--rounds", type=int, default=2, help="rounds over all pages for the switch time")
     p.add_argument("--sessions", type=int, default=30, help="concurrent sessions for the load part")
+    p.add_argument("--ramp", type=float, default=2.0, help="seconds between the load sessions' starts")
     p.add_argument("--load-limit", type=float, default=480, help="seconds allowed for the load part")
     p.add_argument("--trainers", type=int, default=10, help="sessions that start a run together")
     p.add_argument("--train-limit", type=float, default=420, help="seconds allowed for their runs to end")
     p.add_argument("--parts", default="single,load,train", help="which parts to run (comma-separated)")
     p.add_argument("--shots", type=Path, help="save screenshots of sessions that fail here")
     p.add_argument("--json", help="write the summary here too")
-    args = p.parse_args()
+    return run_bench(bench, p.parse_args())
+
+
+def run_bench(bench_fn, args) -> int:
+    """Run an async bench(args, tmp) in a temporary folder; print its JSON summary (and write --json)."""
     if browser_available():
         raise SystemExit(browser_available())
     with tempfile.TemporaryDirectory(prefix="mnist_lab_bench_") as tmp:
-        summary = asyncio.run(bench(args, Path(tmp)))
+        summary = asyncio.run(bench_fn(args, Path(tmp)))
     text = json.dumps(summary, indent=2)
     print(text)
     if args.json:

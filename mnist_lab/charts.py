@@ -33,7 +33,7 @@ def _t(labels: dict | None, key: str) -> str:
 def _square(fig: go.Figure, title: str | None, *, reversed_y: bool = True) -> go.Figure:
     """Square cells, row 0 at the top, no grid lines."""
     fig.update_yaxes(autorange="reversed" if reversed_y else True, scaleanchor="x", scaleratio=1,
-                     showgrid=False, zeroline=False)
+                     showgrid=False, zeroline=False, constrain="domain")  # no empty rows above and below
     fig.update_xaxes(showgrid=False, zeroline=False, constrain="domain")
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40 if title else 10, b=10))
     return fig

@@ -72,6 +72,9 @@ def build_parser() -> Parser:
     r.add_argument("images", nargs="+", help="image files")
     _model_source(r)
     _common(r, runs=True, data=False)
+    k = sub.add_parser("runs", help="list the runs, or delete runs that have ended")
+    k.add_argument("--delete", nargs="+", metavar="RUN_ID", help="delete these runs (stop active ones first)")
+    _common(k, runs=True, data=False)
     return p
 
 
@@ -147,7 +150,6 @@ def _failure_reason(e: BaseException, device: str) -> str:
 
 def cmd_train(args) -> int:
     from .data import DataFormatError, DataNotFound, load_dataset
-    from .jobs import Slot, max_concurrent
     from .runs import Run, RunStore, save_checkpoint
     from .train import ConfigError, config_from_dict, make_config, train
 
@@ -170,20 +172,16 @@ def cmd_train(args) -> int:
             raise UsageError(str(e)) from None
         run = RunStore(args.runs_dir).create(cfg.to_dict())
 
+    slot = _HELD.pop() if _HELD else _queue(run, quiet=args.json)
+    if slot is None:
+        return 0
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
     should_stop = lambda: stop["flag"] or run.stop_requested()  # noqa: E731
-    run.set_status("queued", pid=os.getpid())
-    slot = Slot(run.path.parent, max_concurrent())
-    if should_stop():
+    if should_stop():  # stopped while torch was loading
+        slot.release()
         run.set_status("stopped", reason="cancelled before it started")
         return 0
-    if not slot.try_acquire():
-        if not args.json:
-            print("waiting for a free training slot (another run is training)...", file=sys.stderr)
-        if not slot.wait(should_stop):
-            run.set_status("stopped", reason="cancelled before it started")
-            return 0
     run.set_status("running", started=time.time(), pid=os.getpid())
     writer = MetricsWriter(run.metrics_path)
     progress = Progress(quiet=args.json)
@@ -229,6 +227,30 @@ def cmd_train(args) -> int:
         print(f"{end['state']}: run {run.run_id}" + (f", test accuracy {acc:.2%}" if acc is not None else "")
               + (f" ({end['reason']})" if end.get("reason") else ""))
     return 0 if end["state"] in ("done", "stopped") else 1
+
+
+# ---------------------------------------------------------------- runs
+
+def cmd_runs(args) -> int:
+    from .runs import RunActive, RunNotFound, RunStore
+    store = RunStore(args.runs_dir)
+    if args.delete:
+        failed = 0
+        for run_id in args.delete:
+            try:
+                store.delete(run_id)
+            except (RunActive, RunNotFound, ValueError, OSError) as e:
+                failed += 1
+                print(json.dumps({"run_id": run_id, "error": str(e)}) if args.json else f"{run_id}: error: {e}")
+            else:
+                print(json.dumps({"run_id": run_id, "deleted": True}) if args.json else f"{run_id}: deleted")
+        return 1 if failed else 0
+    for i in store.list():
+        row = {"run_id": i.run_id, "model": i.model, "preset": i.preset, "status": i.status,
+               "test_accuracy": i.test_accuracy, "reason": i.reason}
+        acc = "" if i.test_accuracy is None else f"{i.test_accuracy:.2%}"
+        print(json.dumps(row) if args.json else f"{i.run_id}  {i.status:<11} {acc:>7}  {i.reason or ''}".rstrip())
+    return 0
 
 
 # ---------------------------------------------------------------- eval / predict
@@ -295,10 +317,53 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def wait_in_queue(argv: list[str]) -> bool | None:
+    """`train --run-dir DIR` (how the app starts runs): wait for a training slot before torch loads.
+
+    A run that waits its turn is then a small sleeping Python process (about 20 MB) instead of one
+    holding torch (about 600 MB), and ten runs queued at once do not all import torch together.
+    Returns None when argv is not such a run, True when the slot is held (kept in `_HELD`), and
+    False when the run was cancelled while it waited.
+    """
+    if not argv or argv[0] != "train" or "--run-dir" not in argv[:-1] or {"-h", "--help"} & set(argv):
+        return None
+    from .runs import Run
+
+    run = Run(Path(argv[argv.index("--run-dir") + 1]))
+    if not run.config_path.is_file():
+        return None  # cmd_train says what is wrong
+    slot = _queue(run, quiet=True)
+    if slot is None:
+        return False
+    _HELD.append(slot)
+    return True
+
+
+def _queue(run, quiet: bool):
+    """Mark the run queued and wait for its slot; None (and the run 'stopped') if cancelled first."""
+    from .jobs import max_concurrent, wait_for_slot
+
+    stop = {"flag": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
+    run.set_status("queued", pid=os.getpid())
+    say = None if quiet else lambda: print("waiting for a free training slot (another run is training)...",
+                                          file=sys.stderr)
+    slot = wait_for_slot(run, max_concurrent(), lambda: stop["flag"] or run.stop_requested(), say)
+    if slot is None:
+        run.set_status("stopped", reason="cancelled before it started")
+    return slot
+
+
+_HELD: list = []  # the slot wait_in_queue acquired, handed to cmd_train
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
+        if wait_in_queue(argv) is False:
+            return 0
         args = build_parser().parse_args(argv)
-        return {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict}[args.command](args)
+        return {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "runs": cmd_runs}[args.command](args)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

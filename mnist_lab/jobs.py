@@ -15,7 +15,7 @@ import threading
 import time
 from pathlib import Path
 
-from .runs import Run, RunStore
+from .runs import Run, RunStore, pid_alive
 
 PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 
@@ -29,18 +29,40 @@ def max_concurrent() -> int:
     return 2 * torch.cuda.device_count() if torch.cuda.is_available() else 1
 
 
+def runs_per_session() -> int:
+    """How many runs one browser session may have queued or training: $MNIST_LAB_RUNS_PER_SESSION, else 2."""
+    env = os.environ.get("MNIST_LAB_RUNS_PER_SESSION", "")
+    return int(env) if env.isdigit() and int(env) > 0 else 2
+
+
+def still_active(run_ids, runs_dir=None) -> list[str]:
+    """The runs among run_ids that are queued or training now (dead processes are not counted)."""
+    from .runs import ACTIVE, RunNotFound
+    store, out = RunStore(runs_dir), []
+    for run_id in run_ids:
+        try:
+            if store.get(run_id).reconcile()["state"] in ACTIVE:
+                out.append(run_id)
+        except (RunNotFound, ValueError):
+            continue
+    return out
+
+
 def start_run(config: dict, runs_dir=None, data_root=None) -> Run:
     """Create the run folder (queued) and start its training process; returns at once."""
     run = RunStore(runs_dir).create(config)
     cmd = [sys.executable, "-m", "mnist_lab", "train", "--run-dir", str(run.path.resolve())]
     if data_root:
         cmd += ["--data", str(data_root)]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+    # the slot count is decided here, where torch is loaded already: the child waits for its slot
+    # before it imports torch (cli.wait_in_queue)
+    env = {**os.environ, "MNIST_LAB_MAX_RUNS": str(max_concurrent()), "PYTHONPATH": os.pathsep.join(
         p for p in (PACKAGE_PARENT, os.environ.get("PYTHONPATH")) if p)}
     with open(run.log_path, "ab") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 env=env, start_new_session=True)
-    run.set_status("queued", pid=proc.pid)
+    if run.status().get("pid") is None:  # the child writes its own pid as it starts; never undo its news
+        run.set_status("queued", pid=proc.pid)
     # reap the child when it ends, so it does not linger as a zombie of the server
     threading.Thread(target=proc.wait, daemon=True).start()
     return run
@@ -54,6 +76,62 @@ def stop_run(run: Run) -> None:
     importing would kill it before it can save anything.
     """
     run.request_stop()
+
+
+def _pid_of(ticket: Path) -> int | None:
+    try:
+        return int(ticket.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def waiting_tickets(runs_root: Path) -> list[Path]:
+    """The queue, first come first: `runs/.queue/<created ns>-<run id>` files holding the waiter's pid.
+
+    A ticket whose process has died (killed while it waited) is removed here, so it blocks nobody.
+    """
+    qdir = Path(runs_root) / ".queue"
+    live = []
+    for ticket in sorted(qdir.iterdir()) if qdir.is_dir() else []:
+        pid = _pid_of(ticket)
+        if pid is None or pid_alive(pid):  # None: being written this moment
+            live.append(ticket)
+        else:
+            ticket.unlink(missing_ok=True)
+    return live
+
+
+def runs_ahead(run: Run) -> int | None:
+    """How many queued runs will get a slot before this one (None when it is not waiting)."""
+    names = [t.name.split("-", 1)[1] for t in waiting_tickets(run.path.parent)]
+    return names.index(run.run_id) if run.run_id in names else None
+
+
+def wait_for_slot(run: Run, limit: int, cancelled, on_wait=None, poll: float = 0.5) -> "Slot | None":
+    """Queue this run and block until it holds a training slot (None if cancelled() while waiting).
+
+    Runs get slots in the order they were created: only the head of the queue tries for a slot,
+    so a student who pressed Start first trains first, however many wait.
+    """
+    slot = Slot(run.path.parent, limit)
+    qdir = run.path.parent / ".queue"
+    qdir.mkdir(parents=True, exist_ok=True)
+    created = run.status().get("created") or time.time()
+    ticket = qdir / f"{int(created * 1e9):020d}-{run.run_id}"
+    ticket.write_text(str(os.getpid()))
+    try:
+        while True:
+            if cancelled():
+                return None
+            head = waiting_tickets(run.path.parent)[:1]
+            if head == [ticket] and slot.try_acquire():
+                return slot
+            if on_wait:
+                on_wait()
+                on_wait = None
+            time.sleep(poll)
+    finally:
+        ticket.unlink(missing_ok=True)
 
 
 class Slot:
@@ -76,14 +154,6 @@ class Slot:
             self.fh = fh
             return True
         return False
-
-    def wait(self, cancelled, poll: float = 0.5) -> bool:
-        """Block until a slot is free (True) or cancelled() says stop waiting (False)."""
-        while not self.try_acquire():
-            if cancelled():
-                return False
-            time.sleep(poll)
-        return True
 
     def release(self) -> None:
         if self.fh:

@@ -79,8 +79,13 @@ def _structure(ink: np.ndarray) -> float:
              (ink[:-1, 1:], ink[1:, :-1])]
     best = 0.0
     for a, b in pairs:
-        if a.size and a.std() > 0 and b.std() > 0:
-            best = max(best, float(np.corrcoef(a.ravel(), b.ravel())[0, 1]))
+        if not a.size:
+            continue
+        a = (a - a.mean()).ravel()
+        b = (b - b.mean()).ravel()
+        norm = float(np.sqrt(np.dot(a, a) * np.dot(b, b)))  # Pearson's r, without corrcoef's copies
+        if norm > 0:
+            best = max(best, float(np.dot(a, b)) / norm)
     return best
 
 

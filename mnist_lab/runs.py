@@ -9,13 +9,14 @@ import json
 import os
 import re
 import secrets
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from .models import MODELS, build_model
+if TYPE_CHECKING:  # torch is imported only where checkpoints are read or written, so that a queued
+    import torch   # run's process (which imports this module) stays small until it may train
 
 STATES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")
@@ -28,6 +29,13 @@ class RunNotFound(KeyError):
 
     def __str__(self) -> str:
         return f"no run named {self.args[0]!r}"
+
+
+class RunActive(ValueError):
+    """The run is queued or training: stop it before deleting it."""
+
+    def __str__(self) -> str:
+        return f"run {self.args[0]!r} is queued or training: stop it first"
 
 
 class CheckpointError(ValueError):
@@ -51,12 +59,16 @@ def check_run_id(run_id: str) -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    # unique per call: two threads of one server process may write the same file at once
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def atomic_write_json(path: Path, obj) -> None:
@@ -214,9 +226,11 @@ class RunStore:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.get('model', 'run')}-{secrets.token_hex(2)}"
         run = Run(self.root / check_run_id(run_id))
         run.path.mkdir()
-        atomic_write_json(run.config_path, config)
         now = time.time()
+        # status first: a folder counts as a run once config.json is there, and a reader that
+        # lists the runs at that moment must find its status, not "missing or damaged"
         atomic_write_json(run.status_path, {"state": "queued", "reason": None, "created": now, "updated": now})
+        atomic_write_json(run.config_path, config)
         return run
 
     def get(self, run_id: str) -> Run:
@@ -224,6 +238,16 @@ class RunStore:
         if not (path / "config.json").is_file():
             raise RunNotFound(run_id)
         return Run(path)
+
+    def delete(self, run_id: str) -> None:
+        """Remove a run that has ended, folder and all. Its folder is renamed first, so a reader
+        never finds half a run; a queued or training run is refused (RunActive)."""
+        run = self.get(run_id)
+        if run.reconcile()["state"] in ACTIVE:
+            raise RunActive(run_id)
+        trash = self.root / f".deleting-{run_id}-{os.getpid()}"
+        os.replace(run.path, trash)
+        shutil.rmtree(trash, ignore_errors=True)
 
     def list(self) -> list[RunInfo]:
         """Every run, newest first."""
@@ -238,6 +262,7 @@ class RunStore:
 
 def save_checkpoint(path: Path, model: torch.nn.Module, meta: dict) -> None:
     """Write state_dict + meta to a temporary file, then rename: a reader never sees half a file."""
+    import torch
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -252,6 +277,9 @@ def save_checkpoint(path: Path, model: torch.nn.Module, meta: dict) -> None:
 
 def load_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
     """Rebuild a model from a checkpoint (weights_only: a file carrying code cannot run it)."""
+    import torch
+
+    from .models import MODELS, build_model
     path = Path(path)
     name = path.name
     try:

@@ -66,8 +66,11 @@ if started:
     except train.ConfigError as e:
         st.error(f"{tr('train.bad_setting')} {e}")
     else:
+        mine = jobs.still_active(st.session_state.get("my_runs", []), runs.default_runs_dir())
         if ui.dataset_location(dataset) is None:
             ui.missing_data_message(dataset, tr)
+        elif len(mine) >= jobs.runs_per_session():
+            st.warning(tr("train.too_many", n=len(mine), runs=", ".join(mine)), icon=":material/group:")
         else:
             try:
                 run = jobs.start_run(cfg.to_dict(), runs_dir=runs.default_runs_dir(),
@@ -76,6 +79,8 @@ if started:
                 st.error(f"{tr('train.start_failed')} {e}")
             else:
                 st.session_state["watch_run"] = run.run_id
+                st.session_state["my_runs"] = [*mine, run.run_id]
+                st.session_state.setdefault("my_started", []).append(run.run_id)
                 st.toast(tr("train.started", run=run.run_id), icon=":material/rocket_launch:")
 
 # ---------------------------------------------------------------- live view of one run
@@ -127,7 +132,8 @@ def live(run_id: str, was_active: bool) -> None:
     last = batches[-1] if batches else None
 
     if state == "queued":
-        st.info(tr("train.queued", slots=jobs.max_concurrent()), icon=":material/hourglass_top:")
+        st.info(tr("train.queued", slots=jobs.max_concurrent(), ahead=jobs.runs_ahead(run) or 0),
+                icon=":material/hourglass_top:")
     elif last:
         st.progress(min(1.0, last["step"] / max(1, last["total_steps"])),
                     text=tr("train.progress", step=last["step"], total=last["total_steps"], epoch=last["epoch"],
@@ -159,6 +165,23 @@ def live(run_id: str, was_active: bool) -> None:
 
 
 live(watch, active)
+# a student may delete the runs they started in this session once they have ended (a teacher
+# clears older ones with `python -m mnist_lab runs --delete ID`)
+if not active and watch in st.session_state.get("my_started", []):
+    with st.popover(tr("train.delete"), icon=":material/delete:"):
+        st.markdown(tr("train.delete_confirm", run=watch))
+        if st.button(tr("train.delete_yes"), type="primary", key=f"delete_{watch}"):
+            try:
+                ui.store().delete(watch)
+            except (runs.RunActive, runs.RunNotFound, OSError) as e:
+                st.error(f"{tr('train.delete_failed')} {e}")
+            else:
+                st.session_state["my_started"].remove(watch)
+                st.session_state.pop("watch_run", None)
+                if st.session_state.get("model_choice") == watch:
+                    st.session_state["model_choice"] = ui.DEFAULT_MODEL
+                st.toast(tr("train.deleted", run=watch), icon=":material/delete:")
+                st.rerun()
 
 # ---------------------------------------------------------------- all runs
 st.header(tr("train.runs_title"))

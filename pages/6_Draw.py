@@ -53,7 +53,6 @@ with seen_col:
         st.plotly_chart(charts.digit_heatmap(prepared.image, labels=L, show_values=False).update_layout(height=280),
                         config=NO_BAR, key="draw_seen")
         st.caption(tr("draw.seen_hint"))
-        st.page_link("pages/5_Feature_Maps.py", label=tr("draw.to_feature_maps"), icon=":material/layers:")
 
 with answer_col:
     st.markdown(f"**{tr('draw.answer_title')}**")
@@ -72,4 +71,5 @@ with answer_col:
             st.caption(tr("draw.unsure"))
         ms = (time.perf_counter() - t_start) * 1000
         st.caption(tr("draw.timing", ms=f"{ms:.0f}"), help=tr("draw.timing_help"))
+        st.page_link("pages/5_Feature_Maps.py", label=tr("draw.to_feature_maps"), icon=":material/layers:")
         st.session_state["fm_source"] = "drawn"

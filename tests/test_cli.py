@@ -79,3 +79,19 @@ def test_missing_data_message(tmp_path, capsys, runs_dir):
 def test_module_entry_point_exit_code():
     p = subprocess.run([sys.executable, "-m", "mnist_lab", "train", "--lr", "-1"], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.strip() == "error: learning rate must be greater than 0, got -1.0"
+
+
+def test_runs_lists_and_deletes(trained, runs_dir, capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "runs", "--runs-dir", str(runs_dir), "--json")
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and row["run_id"] == trained["run_id"] and row["status"] == "done"
+    outside = tmp_path / "keep.txt"
+    outside.write_text("not a run")
+    code, out, _ = run_cli(capsys, "runs", "--runs-dir", str(runs_dir), "--delete", trained["run_id"], "../keep.txt",
+                           "no-such-run")
+    lines = out.splitlines()
+    assert code == 1 and lines[0] == f"{trained['run_id']}: deleted"
+    assert lines[1].startswith("../keep.txt: error: invalid run id") and "no run named" in lines[2]
+    assert outside.read_text() == "not a run"
+    assert not (runs_dir / trained["run_id"]).exists()
+    assert run_cli(capsys, "runs", "--runs-dir", str(runs_dir))[:2] == (0, "")

@@ -71,6 +71,20 @@ def test_streamlit_config_caps_uploads_and_serves_locally():
     assert cfg["server"]["address"] in ("localhost", "127.0.0.1")
 
 
+def test_server_does_not_walk_every_object_after_every_rerun():
+    """Streamlit's full GC after each rerun cost ~150 ms of a core per stroke (80% of a Draw rerun);
+    with 30 students it was the server's main work. It is off, and import-time objects are frozen."""
+    import gc
+    import tomllib
+
+    from streamlit import config
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert cfg["runner"]["postScriptGC"] is False
+    assert config.get_option("runner.postScriptGC") in (True, False)  # the option exists in this Streamlit
+    import ui  # noqa: F401 -- freezes what the imports made
+    assert gc.get_freeze_count() > 50_000
+
+
 def test_run_outlives_the_process_that_started_it(tiny_mnist, runs_dir):
     """The app server stops right after starting a run: the run trains on and is found again."""
     import subprocess
@@ -88,3 +102,41 @@ def test_run_outlives_the_process_that_started_it(tiny_mnist, runs_dir):
             break
         time.sleep(0.3)
     assert info.status == "done" and info.test_accuracy is not None
+
+
+def _rss_mb_and_torch(pid: int) -> tuple[float, bool]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    rss_kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+    return rss_kb / 1024, "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_queued_runs_wait_without_loading_torch(tiny_mnist, runs_dir, monkeypatch):
+    """A classroom presses Start together: runs that wait their turn stay small processes."""
+    monkeypatch.delenv("MNIST_LAB_MAX_RUNS", raising=False)  # the default: 1 slot on this CPU
+    from mnist_lab.train import make_config
+    long = jobs.start_run(make_config("lenet5", "seed003", epochs=200, batch_size=1).to_dict(), runs_dir, tiny_mnist)
+    t0 = time.time()
+    while long.status()["state"] != "running" and time.time() - t0 < 120:
+        time.sleep(0.2)
+    waiting = [jobs.start_run(make_config("mlp", "fast", epochs=1, batch_size=50).to_dict(), runs_dir, tiny_mnist)
+               for _ in range(3)]
+    time.sleep(3)
+    try:
+        assert [r.status()["state"] for r in waiting] == ["queued"] * 3
+        trainer_mb, trainer_torch = _rss_mb_and_torch(long.status()["pid"])
+        assert trainer_torch and trainer_mb > 150  # the running one holds torch...
+        for r in waiting:
+            mb, has_torch = _rss_mb_and_torch(r.status()["pid"])
+            assert not has_torch and mb < 60, (mb, has_torch)  # ...the queued ones do not
+        assert [jobs.runs_ahead(r) for r in waiting] == [0, 1, 2]  # first come, first served
+    finally:
+        jobs.stop_run(long)
+    t0 = time.time()
+    while time.time() - t0 < 180:
+        states = [r.status()["state"] for r in [long, *waiting]]
+        if not {"queued", "running"} & set(states):
+            break
+        time.sleep(0.3)
+    assert states == ["stopped", "done", "done", "done"], states
+    started = [r.status()["started"] for r in waiting]
+    assert started == sorted(started)  # they trained in the order they were started

@@ -78,7 +78,7 @@ def test_checkpoint_write_failure_keeps_the_previous_one(tmp_path, monkeypatch):
     def broken_save(obj, fh):
         fh.write(b"half a checkpoint")
         raise OSError("No space left on device")
-    monkeypatch.setattr(runs.torch, "save", broken_save)
+    monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError):
         runs.save_checkpoint(path, build_model("lenet5"), {"model": "lenet5"})
     assert path.read_bytes() == before
@@ -174,3 +174,62 @@ def test_killed_training_is_reported_and_checkpoint_survives(tiny_mnist, runs_di
     info = RunStore(runs_dir).list()[0]
     assert info.status == "interrupted" and "ended unexpectedly" in info.reason
     runs.load_model(run.checkpoint_path())
+
+
+def test_queue_is_first_come_first_served(tmp_path):
+    """Runs get the slot in the order they were created, whatever order their processes ask in."""
+    import threading
+    store = RunStore(tmp_path)
+    a, b, c = (store.create({"model": "mlp"}) for _ in range(3))
+    busy = jobs.Slot(tmp_path, 1)
+    assert busy.try_acquire()   # a run is training
+    order, threads = [], []
+
+    def waiter(run):
+        slot = jobs.wait_for_slot(run, 1, lambda: False, poll=0.05)
+        order.append(run.run_id)
+        time.sleep(0.2)
+        slot.release()
+
+    for run in (c, b, a):   # the newest asks first
+        threads.append(threading.Thread(target=waiter, args=(run,)))
+        threads[-1].start()
+        time.sleep(0.1)
+    assert [jobs.runs_ahead(r) for r in (a, b, c)] == [0, 1, 2]
+    # a ticket left by a waiter that was killed blocks nobody
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (tmp_path / ".queue" / f"{0:020d}-gone").write_text(str(dead.pid))
+    assert jobs.runs_ahead(a) == 0 and not (tmp_path / ".queue" / f"{0:020d}-gone").exists()
+    busy.release()
+    for t in threads:
+        t.join(10)
+    assert order == [a.run_id, b.run_id, c.run_id]
+    assert list((tmp_path / ".queue").iterdir()) == []   # no tickets left behind
+
+
+def test_cancelled_while_queued_leaves_no_ticket(tmp_path):
+    run = RunStore(tmp_path).create({"model": "mlp"})
+    busy = jobs.Slot(tmp_path, 1)
+    assert busy.try_acquire()
+    calls = []
+    assert jobs.wait_for_slot(run, 1, lambda: len(calls) > 2 or calls.append(1), poll=0.01) is None
+    assert list((tmp_path / ".queue").iterdir()) == []
+
+
+def test_delete_refuses_active_runs_and_removes_ended_ones(tmp_path):
+    store = RunStore(tmp_path)
+    active = store.create({"model": "mlp"})
+    active.set_status("running", pid=os.getpid())   # a live process
+    with pytest.raises(runs.RunActive, match="stop it first"):
+        store.delete(active.run_id)
+    assert active.path.is_dir()
+    ended = store.create({"model": "mlp"})
+    ended.set_status("done")
+    store.delete(ended.run_id)
+    assert [i.run_id for i in store.list()] == [active.run_id]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [active.run_id]   # nothing half-deleted left
+    with pytest.raises(ValueError, match="invalid run id"):
+        store.delete("../" + tmp_path.name)
+    with pytest.raises(runs.RunNotFound):
+        store.delete(ended.run_id)

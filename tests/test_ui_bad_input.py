@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from conftest import idx_bytes, synthetic_digits, write_mnist
-from mnist_lab import data, i18n, models, runs, train
+from mnist_lab import data, i18n, jobs, models, runs, train
 from test_app_pages import assert_ok, by_label, fresh_process_state, goto, model_run, start, texts  # noqa: F401
 
 FILTERS, DRAW, TRAIN = "pages/2_Filters.py", "pages/6_Draw.py", "pages/3_Train.py"
@@ -456,3 +456,64 @@ def test_damaged_checkpoint_is_refused(tiny_mnist, runs_dir):
     at = goto(at, "pages/4_Mistakes.py")
     assert_ok(at, "pages/4_Mistakes.py")
     assert texts(at.error) == f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load (damaged or not a checkpoint)"
+
+
+def test_one_session_cannot_fill_the_queue(tiny_mnist, runs_dir, monkeypatch):
+    """A student pressing Start again and again gets a message, not a queue full of their runs."""
+    monkeypatch.setenv("MNIST_LAB_RUNS_PER_SESSION", "1")
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
+    at = _start_training(goto(start(), TRAIN), epochs=train.MAX_EPOCHS, batch_size=1)   # a long run
+    [first] = runs.RunStore(runs_dir).list()
+    by_label(at.button, "train.start").click()
+    at.run()
+    assert not at.exception
+    assert texts(at.warning) == i18n.t("train.too_many", n=1, runs=first.run_id)
+    assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [first.run_id]   # nothing new
+    other = goto(start(), TRAIN)   # another student is not held back by this one's run
+    by_label(other.button, "train.start").click()
+    other.run()
+    assert not other.exception and not other.warning
+    second = other.session_state["watch_run"]
+    assert len(runs.RunStore(runs_dir).list()) == 2
+    # the second student's run waits its turn and says how many are ahead of it
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not other.info:
+        time.sleep(0.5)
+        other.run()
+    assert i18n.t("train.queued", slots=1, ahead=0) in texts(other.info)
+    for run_id in (first.run_id, second):
+        jobs.stop_run(runs.RunStore(runs_dir).get(run_id))
+    at, _ = _wait_for_end_all(at, runs_dir)
+    by_label(at.button, "train.start").click()   # the first run has ended: Start works again
+    at.run()
+    assert not at.warning and len(runs.RunStore(runs_dir).list()) == 3
+    jobs.stop_run(runs.RunStore(runs_dir).get(at.session_state["watch_run"]))
+    _wait_for_end_all(at, runs_dir)
+
+
+def _wait_for_end_all(at, runs_dir: Path, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        infos = runs.RunStore(runs_dir).list()
+        if all(i.status not in runs.ACTIVE for i in infos):
+            return at.run(), infos
+        time.sleep(0.5)
+    raise AssertionError("runs did not end")
+
+
+def test_a_student_deletes_their_own_ended_run(tiny_mnist, runs_dir, model_run):
+    """The delete button shows for runs this session started, once they have ended; others' are safe."""
+    at = _start_training(goto(start(), TRAIN), epochs=1, batch_size=50)
+    mine = at.session_state["watch_run"]
+    deadline = time.monotonic() + 120
+    while runs.RunStore(runs_dir).get(mine).reconcile()["state"] in runs.ACTIVE and time.monotonic() < deadline:
+        time.sleep(0.5)
+    at.run()
+    at.session_state["model_choice"] = mine
+    at.run()
+    by_label(at.button, "train.delete_yes").click()
+    at.run()
+    assert not at.exception
+    assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [model_run]   # the other run is kept
+    assert at.session_state["model_choice"] == "default"
+    assert not [b for b in at.button if b.label == i18n.t("train.delete_yes")]  # model_run is not ours

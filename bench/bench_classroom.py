@@ -1,0 +1,274 @@
+"""A classroom on one `streamlit run` server: 30 sessions browse every page, draw and predict.
+
+Thirty real browsers do not fit on a 2-core machine beside the server: in `bench_app.py`'s load
+part Chromium took 1.7 of the 2 cores and the server 0.1, so it timed the browsers. Here a real
+Chromium session records what the app's frontend sends over its WebSocket (opening the app,
+each sidebar link, strokes on the drawing canvas: the canvas's own PNG value), and then N
+lightweight clients replay those messages, each over its own WebSocket, so each is its own
+server session running the real pages with the real canvas value. A client waits for the
+server's "script finished" message and reads the answer (the prediction metric, the page title,
+any exception) from the elements the server sends back.
+
+Measured: the server's memory (VmRSS) with 1 and with N sessions connected; the time from a
+message sent to its script finished, for page visits and for strokes (prediction latency), with
+1 session and with N at once; the Draw page's own server timing caption under that load.
+
+Usage: python bench/bench_classroom.py [--data DIR] [--sessions 30] [--strokes 10] [--think 1.0]
+       [--json OUT]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds  # noqa: E402
+from bench_app import (APP_TIMING, TITLES, dist, draw, go, new_page, open_app, run_bench,  # noqa: E402
+                       session_context)
+from mnist_lab import i18n  # noqa: E402
+
+STROKES = (2, 7, 0, 1)  # stroke shapes recorded (bench_app / appdriver.stroke kinds)
+
+
+# ---------------------------------------------------------------- recording (one real browser)
+
+async def record(server: AppServer) -> dict:
+    """What the frontend sends: opening the app, each sidebar link in turn, and strokes on Draw.
+
+    Each stroke is recorded in a fresh session (open, go to Draw, one stroke), so every replayed
+    stroke is a single digit on an empty canvas.
+    """
+    from playwright.async_api import async_playwright
+
+    async def session(browser, steps):
+        ctx = await session_context(browser)
+        page = await new_page(ctx)
+        sent: list[bytes] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(
+            p if isinstance(p, bytes) else p.encode())))
+        marks = []
+        await open_app(page, server.url)
+        marks.append(("open", len(sent)))
+        for kind, arg in steps:
+            if kind == "go":
+                await go(page, arg)
+                marks.append((f"page:{TITLES[arg]}", len(sent)))
+            else:
+                r = await draw(page, arg)
+                marks.append((f"stroke:{r['answer']}", len(sent)))
+        await ctx.close()
+        out, start = [], 0
+        for name, end in marks:
+            out.append((name, sent[start:end]))
+            start = end
+        return out
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browse = await session(browser, [("go", i) for i in range(1, len(TITLES))])
+        strokes = []
+        for kind in STROKES:
+            steps = await session(browser, [("go", len(TITLES) - 1), ("draw", kind)])
+            strokes.append(steps[-1])
+        await browser.close()
+    return {"browse": browse, "strokes": strokes}
+
+
+def clean(frames: list[bytes]) -> list[bytes]:
+    """The recorded messages without the browser's list of cached messages (a new client has none)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    out = []
+    for raw in frames:
+        msg = BackMsg()
+        msg.ParseFromString(raw)
+        if msg.WhichOneof("type") == "rerun_script":
+            msg.rerun_script.ClearField("cached_message_hashes")
+        out.append(msg.SerializeToString())
+    return out
+
+
+# ---------------------------------------------------------------- replaying clients
+
+class Client:
+    """One server session over its own WebSocket, replaying recorded messages."""
+
+    def __init__(self, url: str):
+        self.uri = url.replace("http://", "ws://") + "/_stcore/stream"
+        self.ws = None
+
+    async def connect(self) -> None:
+        from websockets.asyncio.client import connect
+        self.ws = await connect(self.uri, subprotocols=["streamlit"], max_size=None, open_timeout=120,
+                                ping_interval=None)
+
+    async def send(self, frames: list[bytes], timeout: float) -> dict:
+        """Send the messages; wait for the script to finish. Returns time, texts, metric, errors."""
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+        t0 = time.perf_counter()
+        for raw in frames:
+            await self.ws.send(raw)
+        out = {"headings": [], "metrics": [], "texts": [], "errors": []}
+        deadline = t0 + timeout
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), max(0.1, deadline - time.perf_counter()))
+            msg = ForwardMsg()
+            msg.ParseFromString(raw)
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                el = msg.delta.new_element
+                what = el.WhichOneof("type")
+                if what == "heading":
+                    out["headings"].append(el.heading.body)
+                elif what == "metric":
+                    out["metrics"].append(el.metric.body)
+                elif what == "markdown":
+                    out["texts"].append(el.markdown.body)
+                elif what == "exception":
+                    out["errors"].append(f"{el.exception.type}: {el.exception.message[:200]}")
+            elif kind == "script_finished":
+                if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    break
+        out["ms"] = 1000 * (time.perf_counter() - t0)
+        return out
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+
+def page_title(step: str) -> str:
+    return i18n.t(step.split(":", 1)[1])
+
+
+async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: float, seed: int) -> dict:
+    """Open the app, visit every page, then draw `strokes` digits (think seconds apart).
+
+    The session's WebSocket is left open (the caller closes it), so sessions that finish early
+    still count while the others work.
+    """
+    rng = random.Random(seed)
+    client = Client(url)
+    pages, draws, app_ms, problems = [], [], [], []
+    answers = []
+    try:
+        await client.connect()
+        for step, frames in rec["browse"]:
+            r = await client.send(frames, timeout)
+            if step.startswith("page:"):
+                pages.append((step[5:], r["ms"]))
+                if page_title(step) not in r["headings"]:
+                    problems.append(f"{step}: title not shown ({r['headings'][:2]})")
+            problems += [f"{step}: {e}" for e in r["errors"]]
+        for k in range(strokes):
+            if think:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+            step, frames = rec["strokes"][(seed + k) % len(rec["strokes"])]
+            r = await client.send(frames, timeout)
+            draws.append(r["ms"])
+            answers.append((step[7:], r["metrics"][0] if r["metrics"] else None))
+            caption = [m for t in r["texts"] if (m := APP_TIMING.search(t))]
+            if caption:
+                app_ms.append(float(caption[0].group(1)))
+            problems += [f"{step}: {e}" for e in r["errors"]]
+    except Exception as e:  # noqa: BLE001 -- counted and reported
+        problems.append(f"{type(e).__name__}: {str(e)[:200]}")
+    return {"client": client, "pages": pages, "draw_ms": draws, "app_ms": app_ms, "answers": answers,
+            "problems": problems}
+
+
+async def sample_rss(server: AppServer, out: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        out.append(server.rss_kb())
+        await asyncio.sleep(0.25)
+
+
+async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think: float, ramp: float,
+                       timeout: float) -> dict:
+    """n sessions at once (started ramp seconds apart); all stay connected until every one is done."""
+    samples: list[int] = []
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(sample_rss(server, samples, stop))
+    cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
+
+    async def later(i):
+        await asyncio.sleep(i * ramp)
+        return await one_session(server.url, rec, strokes, think, timeout, i)
+
+    results = await asyncio.gather(*(later(i) for i in range(n)))
+    elapsed = time.perf_counter() - t0
+    server_cores = (cpu_seconds(server.proc.pid) - cpu0) / elapsed
+    await asyncio.sleep(1)
+    rss_connected = server.rss_kb()  # every session still open, all idle
+    for r in results:
+        await r["client"].close()
+    stop.set()
+    await sampler
+    pages = [ms for r in results for _, ms in r["pages"]]
+    by_page = {}
+    for r in results:
+        for name, ms in r["pages"]:
+            by_page.setdefault(name.split(".")[0], []).append(ms)
+    answers = [a for r in results for a in r["answers"]]
+    recorded_answer_kept = sum(a == b for a, b in answers)
+    return {
+        "sessions": n, "strokes_each": strokes, "think_s": think, "ramp_s": ramp,
+        "sessions_all_answered": sum(len(r["draw_ms"]) == strokes and all(b for _, b in r["answers"])
+                                     and not r["problems"] for r in results),
+        "problems": [p for r in results for p in r["problems"]][:10],
+        "prediction_ms": dist([ms for r in results for ms in r["draw_ms"]]),
+        "draw_page_own_timing_ms": dist([ms for r in results for ms in r["app_ms"]]),
+        "answers_same_as_recorded": f"{recorded_answer_kept}/{len(answers)}",
+        "page_visit_ms": dist(pages),
+        "page_visit_p50_by_page_ms": {k: dist(v)["p50"] for k, v in by_page.items()},
+        "wall_s": round(elapsed, 1), "server_cpu_cores": round(server_cores, 2),
+        "rss_peak_mb": round(max(samples) / 1024, 1), "rss_all_connected_idle_mb": round(rss_connected / 1024, 1),
+        "rss_after_disconnect_mb": round(server.rss_kb() / 1024, 1),
+    }
+
+
+async def bench(args, tmp: Path) -> dict:
+    out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}}
+    with AppServer(Path(args.data), tmp / "runs", tmp / "server.log") as server:
+        out["rss_server_started_mb"] = round(server.rss_kb() / 1024, 1)
+        t0 = time.perf_counter()
+        rec = await record(server)  # also warms the caches: dataset, model, evaluations
+        out["recorded"] = {"steps": [s for s, _ in rec["browse"]] + [s for s, _ in rec["strokes"]],
+                           "bytes_per_stroke": [sum(map(len, f)) for _, f in rec["strokes"]],
+                           "seconds": round(time.perf_counter() - t0, 1)}
+        rec = {k: [(s, clean(f)) for s, f in v] for k, v in rec.items()}
+        await asyncio.sleep(3)
+        out["rss_warm_no_session_mb"] = round(server.rss_kb() / 1024, 1)
+        out["one_session"] = await run_sessions(server, rec, 1, args.strokes, args.think, 0, args.timeout)
+        out["classroom"] = await run_sessions(server, rec, args.sessions, args.strokes, args.think, args.ramp,
+                                              args.timeout)
+        if args.burst:
+            out["burst_no_think"] = await run_sessions(server, rec, args.sessions, args.strokes, 0, 0, args.timeout)
+        log = (tmp / "server.log").read_text(errors="replace")
+        out["server_log_tracebacks"] = log.count("Traceback")
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default=os.environ.get("MNIST_LAB_DATA", "/work/shared/datasets"))
+    p.add_argument("--sessions", type=int, default=30)
+    p.add_argument("--strokes", type=int, default=10, help="digits each session draws")
+    p.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's strokes")
+    p.add_argument("--ramp", type=float, default=0.2, help="seconds between the sessions' starts")
+    p.add_argument("--burst", action="store_true", help="also: every session at once, no pauses")
+    p.add_argument("--timeout", type=float, default=180, help="seconds one message may take")
+    p.add_argument("--json", help="write the summary here too")
+    return run_bench(bench, p.parse_args())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
