@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds  # noqa: E402
-from bench_app import (APP_TIMING, TITLES, dist, draw, go, new_page, open_app, run_bench,  # noqa: E402
-                       session_context)
+from bench_app import (APP_TIMING, TITLES, clear_pad, dist, draw, go, new_page, open_app,  # noqa: E402
+                       run_bench, session_context)
 from mnist_lab import i18n  # noqa: E402
 
 STROKES = (2, 7, 0, 1)  # stroke shapes recorded (bench_app / appdriver.stroke kinds)
@@ -191,9 +191,36 @@ async def sample_rss(server: AppServer, out: list[int], stop: asyncio.Event) -> 
         await asyncio.sleep(0.25)
 
 
+async def browser_session(url: str, strokes: int, think: float) -> dict:
+    """One real Chromium student on the Draw page: mouse-up to new probabilities on screen."""
+    from playwright.async_api import async_playwright
+    shown, answers, problems = [], [], []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await new_page(await session_context(browser))
+            await open_app(page, url)
+            await go(page, len(TITLES) - 1)
+            for k in range(strokes):
+                if k and k % 4 == 0:
+                    await clear_pad(page)
+                if think:
+                    await asyncio.sleep(think)
+                r = await draw(page, STROKES[k % len(STROKES)])
+                shown.append(r["shown_ms"])
+                answers.append(r["answer"])
+        except Exception as e:  # noqa: BLE001 -- reported
+            problems.append(f"{type(e).__name__}: {str(e).splitlines()[0][:200]}")
+        await browser.close()
+    return {"stroke_to_probabilities_on_screen_ms": dist(shown), "answers": answers, "problems": problems}
+
+
 async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think: float, ramp: float,
-                       timeout: float) -> dict:
-    """n sessions at once (started ramp seconds apart); all stay connected until every one is done."""
+                       timeout: float, browser: bool = False) -> dict:
+    """n sessions at once (started ramp seconds apart); all stay connected until every one is done.
+
+    With browser=True one of the n is a real Chromium window drawing on the canvas.
+    """
     samples: list[int] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, samples, stop))
@@ -203,7 +230,9 @@ async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think
         await asyncio.sleep(i * ramp)
         return await one_session(server.url, rec, strokes, think, timeout, i)
 
-    results = await asyncio.gather(*(later(i) for i in range(n)))
+    student = asyncio.create_task(browser_session(server.url, strokes, max(think, 1.0))) if browser else None
+    results = await asyncio.gather(*(later(i) for i in range(n - 1 if browser else n)))
+    in_browser = await student if student else None
     elapsed = time.perf_counter() - t0
     server_cores = (cpu_seconds(server.proc.pid) - cpu0) / elapsed
     await asyncio.sleep(1)
@@ -232,6 +261,7 @@ async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think
         "wall_s": round(elapsed, 1), "server_cpu_cores": round(server_cores, 2),
         "rss_peak_mb": round(max(samples) / 1024, 1), "rss_all_connected_idle_mb": round(rss_connected / 1024, 1),
         "rss_after_disconnect_mb": round(server.rss_kb() / 1024, 1),
+        **({"browser_session": in_browser} if in_browser else {}),
     }
 
 
@@ -249,7 +279,7 @@ async def bench(args, tmp: Path) -> dict:
         out["rss_warm_no_session_mb"] = round(server.rss_kb() / 1024, 1)
         out["one_session"] = await run_sessions(server, rec, 1, args.strokes, args.think, 0, args.timeout)
         out["classroom"] = await run_sessions(server, rec, args.sessions, args.strokes, args.think, args.ramp,
-                                              args.timeout)
+                                              args.timeout, browser=args.browser)
         if args.burst:
             out["burst_no_think"] = await run_sessions(server, rec, args.sessions, args.strokes, 0, 0, args.timeout)
         log = (tmp / "server.log").read_text(errors="replace")
@@ -265,6 +295,8 @@ def main() -> int:
     p.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's strokes")
     p.add_argument("--ramp", type=float, default=0.2, help="seconds between the sessions' starts")
     p.add_argument("--burst", action="store_true", help="also: every session at once, no pauses")
+    p.add_argument("--browser", action="store_true",
+                   help="make one of the classroom's sessions a real Chromium window drawing on the canvas")
     p.add_argument("--timeout", type=float, default=180, help="seconds one message may take")
     p.add_argument("--json", help="write the summary here too")
     return run_bench(bench, p.parse_args())
