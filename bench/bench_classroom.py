@@ -14,7 +14,7 @@ message sent to its script finished, for page visits and for strokes (prediction
 1 session and with N at once; the Draw page's own server timing caption under that load.
 
 Usage: python bench/bench_classroom.py [--data DIR] [--sessions 30] [--strokes 10] [--think 1.0]
-       [--json OUT]
+       [--browser] [--burst] [--compare-with OTHER_CHECKOUT] [--json OUT]
 """
 from __future__ import annotations
 
@@ -265,7 +265,33 @@ async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think
     }
 
 
+async def compare(args, tmp: Path) -> dict:
+    """This checkout and another (e.g. an older commit) side by side: the same sessions on each server,
+    run one after the other, twice in alternating order (A B B A)."""
+    out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
+                 "this": [], "other": []}
+    checkouts = [("this", ROOT), ("other", Path(args.compare_with).resolve()),
+                 ("other", Path(args.compare_with).resolve()), ("this", ROOT)]
+    for i, (name, root) in enumerate(checkouts):
+        with AppServer(Path(args.data), tmp / f"runs{i}", tmp / f"server{i}.log", root=root) as server:
+            rec = await record(server)  # page ids are made from the checkout's paths: record on each
+            rec = {k: [(s, clean(f)) for s, f in v] for k, v in rec.items()}
+            one = await run_sessions(server, rec, 1, args.strokes, 0, 0, args.timeout)
+            many = await run_sessions(server, rec, args.sessions, args.strokes, args.think, args.ramp, args.timeout)
+            out[name].append({"one_session_prediction_ms": one["prediction_ms"],
+                              "one_session_page_visit_ms": one["page_visit_ms"],
+                              **{f"classroom_{k}": many[k] for k in ("sessions_all_answered", "prediction_ms",
+                                                                     "page_visit_ms", "wall_s", "server_cpu_cores",
+                                                                     "rss_all_connected_idle_mb")}})
+    p50 = {k: [r["classroom_prediction_ms"]["p50"] for r in out[k]] for k in ("this", "other")}
+    out["classroom_prediction_p50_ratio_other_over_this"] = [round(o / t, 2) for o, t in
+                                                              zip(p50["other"], p50["this"])]
+    return out
+
+
 async def bench(args, tmp: Path) -> dict:
+    if args.compare_with:
+        return await compare(args, tmp)
     out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}}
     with AppServer(Path(args.data), tmp / "runs", tmp / "server.log") as server:
         out["rss_server_started_mb"] = round(server.rss_kb() / 1024, 1)
@@ -298,6 +324,8 @@ def main() -> int:
     p.add_argument("--browser", action="store_true",
                    help="make one of the classroom's sessions a real Chromium window drawing on the canvas")
     p.add_argument("--timeout", type=float, default=180, help="seconds one message may take")
+    p.add_argument("--compare-with", metavar="CHECKOUT",
+                   help="instead: the same load on this checkout and on another one, side by side")
     p.add_argument("--json", help="write the summary here too")
     return run_bench(bench, p.parse_args())
 

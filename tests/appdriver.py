@@ -155,8 +155,8 @@ def train_cli(data: Path, runs: Path, *args: str, timeout: float = 300) -> str:
 class AppServer:
     """`streamlit run app.py` on a free local port with its own data and runs folders."""
 
-    def __init__(self, data: Path, runs: Path, log: Path, env: dict | None = None):
-        self.data, self.runs, self.log = Path(data), Path(runs), Path(log)
+    def __init__(self, data: Path, runs: Path, log: Path, env: dict | None = None, root: Path = ROOT):
+        self.data, self.runs, self.log, self.root = Path(data), Path(runs), Path(log), Path(root)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "MNIST_LAB_DATA": str(self.data), "MNIST_LAB_RUNS": str(self.runs),
@@ -168,7 +168,7 @@ class AppServer:
                "--server.address", "127.0.0.1", "--server.headless", "true",
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

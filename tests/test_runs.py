@@ -233,3 +233,44 @@ def test_delete_refuses_active_runs_and_removes_ended_ones(tmp_path):
         store.delete("../" + tmp_path.name)
     with pytest.raises(runs.RunNotFound):
         store.delete(ended.run_id)
+
+
+def test_a_run_is_never_listed_without_its_status(tmp_path, monkeypatch):
+    """Another session lists the runs while one is being created: it must not see 'interrupted'."""
+    store, seen = RunStore(tmp_path), []
+    real = runs.atomic_write_json
+
+    def listing_after_each_write(path, obj):
+        real(path, obj)
+        seen.extend((i.status, i.reason) for i in store.list())
+    monkeypatch.setattr(runs, "atomic_write_json", listing_after_each_write)
+    store.create({"model": "mlp"})
+    assert seen == [("queued", None)]   # listed once, when config.json was written, already queued
+
+
+def test_threads_writing_one_status_never_damage_it(tmp_path):
+    """Sessions of one server (threads of one process) may write a run's status at the same moment."""
+    import threading
+    run = RunStore(tmp_path).create({"model": "mlp"})
+    stop, damaged = threading.Event(), []
+
+    def writer(k):
+        for i in range(40):
+            run.set_status("queued", note=f"{k}-{i}")
+
+    def reader():
+        while not stop.is_set():
+            if run.status().get("reason") == "status.json is missing or damaged":
+                damaged.append(1)
+    r = threading.Thread(target=reader)
+    r.start()
+    writers = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
+    for t in writers:
+        t.start()
+    for t in writers:
+        t.join()
+    stop.set()
+    r.join()
+    assert not damaged
+    assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [run.run_id]
+    assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "status.json"]  # no temp files left
