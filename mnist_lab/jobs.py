@@ -88,13 +88,18 @@ def _pid_of(ticket: Path) -> int | None:
 def waiting_tickets(runs_root: Path) -> list[Path]:
     """The queue, first come first: `runs/.queue/<created ns>-<run id>` files holding the waiter's pid.
 
-    A ticket whose process has died (killed while it waited) is removed here, so it blocks nobody.
+    A ticket whose process has died (killed while it waited), or that never got its pid written,
+    is removed here, so it blocks nobody.
     """
     qdir = Path(runs_root) / ".queue"
     live = []
     for ticket in sorted(qdir.iterdir()) if qdir.is_dir() else []:
         pid = _pid_of(ticket)
-        if pid is None or pid_alive(pid):  # None: being written this moment
+        try:
+            young = time.time() - ticket.stat().st_mtime < 10  # an empty ticket may be being written
+        except OSError:
+            continue
+        if pid_alive(pid) if pid is not None else young:
             live.append(ticket)
         else:
             ticket.unlink(missing_ok=True)

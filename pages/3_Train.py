@@ -66,7 +66,7 @@ if started:
     except train.ConfigError as e:
         st.error(f"{tr('train.bad_setting')} {e}")
     else:
-        mine = jobs.still_active(st.session_state.get("my_runs", []), runs.default_runs_dir())
+        mine = jobs.still_active(st.session_state.get("my_started", []), runs.default_runs_dir())
         if ui.dataset_location(dataset) is None:
             ui.missing_data_message(dataset, tr)
         elif len(mine) >= jobs.runs_per_session():
@@ -79,8 +79,7 @@ if started:
                 st.error(f"{tr('train.start_failed')} {e}")
             else:
                 st.session_state["watch_run"] = run.run_id
-                st.session_state["my_runs"] = [*mine, run.run_id]
-                st.session_state.setdefault("my_started", []).append(run.run_id)
+                st.session_state.setdefault("my_started", []).append(run.run_id)  # this session's runs
                 st.toast(tr("train.started", run=run.run_id), icon=":material/rocket_launch:")
 
 # ---------------------------------------------------------------- live view of one run

@@ -201,6 +201,12 @@ def test_queue_is_first_come_first_served(tmp_path):
     dead.wait()
     (tmp_path / ".queue" / f"{0:020d}-gone").write_text(str(dead.pid))
     assert jobs.runs_ahead(a) == 0 and not (tmp_path / ".queue" / f"{0:020d}-gone").exists()
+    # so does one whose waiter died before writing its pid (an empty file, once it is not new)
+    empty = tmp_path / ".queue" / f"{1:020d}-empty"
+    empty.touch()
+    assert jobs.runs_ahead(a) == 1   # just written: it may be a waiter writing its pid right now
+    os.utime(empty, (time.time() - 60, time.time() - 60))
+    assert jobs.runs_ahead(a) == 0 and not empty.exists()
     busy.release()
     for t in threads:
         t.join(10)
