@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import numpy as np  # noqa: E402
 
 from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, SETTLED, VIEWPORT, AppServer,  # noqa: E402
-                       browser_available, cpu_seconds, process_tree, stroke, train_cli)
+                       browser_available, cpu_seconds, pad_points, process_tree, stroke, train_cli)
 from mnist_lab import i18n, runs  # noqa: E402
 
 WAIT = 240_000  # ms, one browser step
@@ -131,7 +131,7 @@ async def draw(page, kind: int) -> dict:
     pad = page.locator("canvas.upper-canvas")
     await pad.scroll_into_view_if_needed(timeout=WAIT)
     box = await pad.bounding_box()
-    pts = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(kind)]
+    pts = pad_points(box, kind)
     await page.mouse.move(*pts[0])
     await page.mouse.down()
     for x, y in pts[1:]:

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from PIL import Image  # noqa: E402
 
 from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, QUIET, RERUN_DONE, SETTLED,  # noqa: E402
-                       VIEWPORT, AppServer, browser_available, stroke, train_cli)
+                       VIEWPORT, AppServer, browser_available, drag, pad_points, train_cli)
 from mnist_lab import runs  # noqa: E402
 
 WAIT = 180_000  # ms
@@ -60,16 +60,7 @@ def draw_digit(page) -> None:
     pad = page.locator("canvas.upper-canvas")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
-    pts = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(2)]
-
-    def draw() -> None:
-        page.mouse.move(*pts[0])
-        page.mouse.down()
-        for x, y in pts[1:]:
-            page.mouse.move(x, y, steps=2)
-        page.mouse.up()
-
-    wait_rerun(page, draw)
+    wait_rerun(page, lambda: drag(page, pad_points(box, 2)))
     page.locator("[data-testid='stMetric']").wait_for(timeout=WAIT)
     page.evaluate("window.scrollTo(0, 0)")
     page.locator("[data-testid='stMain']").evaluate("el => el.scrollTo(0, 0)")

@@ -58,17 +58,23 @@ def check_run_id(run_id: str) -> str:
     return run_id
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, write) -> None:
+    """write(fh) into a temporary file, then rename it over path: a reader never sees half a file,
+    and a failed write leaves the previous file as it was."""
     # unique per call: two threads of one server process may write the same file at once
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data)
+            write(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    atomic_write(path, lambda fh: fh.write(data))
 
 
 def atomic_write_json(path: Path, obj) -> None:
@@ -264,15 +270,7 @@ def save_checkpoint(path: Path, model: torch.nn.Module, meta: dict) -> None:
     """Write state_dict + meta to a temporary file, then rename: a reader never sees half a file."""
     import torch
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save({"format": "mnist_lab/1", "state_dict": state, "meta": meta}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, lambda fh: torch.save({"format": "mnist_lab/1", "state_dict": state, "meta": meta}, fh))
 
 
 def load_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:

@@ -103,6 +103,20 @@ def stroke(kind: int, size: float = 280) -> list[tuple[float, float]]:
     return [(x * u + dx, y * u) for x, y in pts]
 
 
+def pad_points(box: dict, kind: int) -> list[tuple[float, float]]:
+    """stroke(kind) in page coordinates over a 280x280 canvas whose bounding box is `box`."""
+    return [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(kind)]
+
+
+def drag(page, points: list[tuple[float, float]]) -> None:
+    """Press the mouse at the first point, move through the others, release (Playwright, sync)."""
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=2)
+    page.mouse.up()
+
+
 def process_tree(pid: int) -> list[int]:
     """pid and all its descendants (from /proc)."""
     children: dict[int, list[int]] = {}

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, RERUN_DONE, SETTLED, VIEWPORT,
-                       AppServer, browser_available, stroke, train_cli)
+                       AppServer, browser_available, drag, pad_points, train_cli)
 from conftest import write_mnist
 from mnist_lab import i18n
 
@@ -100,16 +100,7 @@ def test_draw_a_digit_gets_a_prediction(app, page):
     pad = page.locator("canvas.upper-canvas")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
-    points = [(box["x"] + x * box["width"] / 280, box["y"] + y * box["height"] / 280) for x, y in stroke(0)]
-
-    def draw() -> None:
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(x, y, steps=2)
-        page.mouse.up()
-
-    act(page, draw)
+    act(page, lambda: drag(page, pad_points(box, 0)))
     answer = page.locator("[data-testid='stMetric']")
     expect(answer).to_contain_text(i18n.t("draw.prediction"))
     assert re.search(r"\b\d\b", answer.locator("[data-testid='stMetricValue']").inner_text())
