@@ -1,83 +1,17 @@
-"""MNIST Lab home page: what the lab is, dataset status and offline fix, device, the model in use."""
+"""MNIST Lab: `streamlit run app.py`. The frame around every page: the server's settings, the page
+list, the page config, the language switch and the model in use, then the page's own title and
+introduction from the catalog. The pages in pages/ hold only their content."""
+
 import streamlit as st
 
 import ui
-from mnist_lab import data, models
 
-tr = ui.setup("nav.home")
-
-st.title(tr("home.title"))
-st.markdown(tr("home.intro"))
-with st.expander(tr("home.lesson_title"), expanded=True):
-    st.markdown(tr("home.lesson"))
-
-left, right = st.columns([3, 2], gap="large")
-
-with left:
-    st.subheader(tr("home.data_title"))
-    for name in data.DATASETS:
-        where = ui.dataset_location(name)
-        if where:
-            st.success(tr("home.data_found", name=tr(f"data.name.{name}"), where=where),
-                       icon=":material/check_circle:")
-        elif name == "mnist":
-            ui.missing_data_message(name, tr, link=False)
-        else:
-            st.info(tr("home.fashion_missing"), icon=":material/info:")
-
-    if "_imported" in st.session_state:  # set just before the rerun that shows the new status
-        st.success(tr("home.upload_ok", where=st.session_state.pop("_imported")), icon=":material/upload:")
-    with st.expander(tr("home.upload_title"), expanded=ui.dataset_location("mnist") is None):
-        st.markdown(tr("home.upload_help", root=str(data.resolve_root(None))))
-        files = st.file_uploader(tr("home.upload_label"), accept_multiple_files=True, key="data_upload")
-        if st.button(tr("home.upload_button"), disabled=not files, icon=":material/upload:"):
-            try:
-                with st.spinner(tr("home.upload_checking")):
-                    where = data.import_files({f.name: f.getvalue() for f in files}, data.resolve_root(None))
-            except data.DataFormatError as e:
-                st.error(f"{tr('home.upload_bad')} {e}")
-            except OSError as e:
-                st.error(f"{tr('home.upload_write_failed')} {e}")
-            else:
-                ui.forget_datasets()
-                st.session_state["_imported"] = str(where)
-                st.rerun()
-        if ui.dataset_location("mnist") is None:
-            st.caption(tr("home.download_help"))
-            if st.button(tr("home.download_button"), icon=":material/download:"):
-                try:
-                    with st.spinner(tr("home.downloading")):
-                        data.load_dataset("mnist", data.resolve_root(None), download=True)
-                except data.DataNotFound:
-                    st.error(tr("home.download_failed"))
-                except data.DataFormatError as e:
-                    st.error(f"{tr('common.data_unreadable')} {e}")
-                else:
-                    st.rerun()
-
-with right:
-    st.subheader(tr("home.device_title"))
-    st.markdown(f":material/memory: **{ui.device_name()}**")
-    st.caption(tr("home.device_gpu") if "CPU" not in ui.device_name() else tr("home.device_cpu"))
-
-    st.subheader(tr("home.model_title"))
-    card = ui.default_model_info()
-    if card:
-        name = card.get("model")
-        st.markdown(tr("home.default_model", title=models.MODELS[name].title if name in models.MODELS else name))
-        m1, m2 = st.columns(2)
-        for col, key, label in ((m1, "test_accuracy", "home.default_accuracy"),
-                                (m2, "redrawn_test_accuracy", "home.redrawn_accuracy")):
-            if isinstance(card.get(key), (int, float)):
-                col.metric(tr(label), f"{card[key]:.2%}", help=tr(f"{label}_help"))
-        if card.get("command"):
-            with st.expander(tr("home.card_title")):
-                st.caption(tr("home.card_line", epochs=card.get("epochs", "?"), device=card.get("trained_on") or "?",
-                              date=card.get("date", "?"), seconds=ui.duration(card.get("train_seconds"))))
-                st.code(card["command"], language="bash")
-    else:
-        st.info(tr("model.default_missing"), icon=":material/info:")
-    choice = st.session_state.get("model_choice", ui.DEFAULT_MODEL)
-    if choice != ui.DEFAULT_MODEL:
-        st.markdown(tr("home.using_run", run=choice))
-    st.page_link("pages/3_Train.py", label=tr("home.go_train"), icon=":material/model_training:")
+ui.server_setup()
+tr = ui.translator()
+page = st.navigation(ui.navigation(tr))
+st.set_page_config(page_title=f"{page.title} · MNIST Lab", page_icon=":material/draw:", layout="wide")
+ui.sidebar(tr)
+info = ui.page_info(page)
+st.title(tr(f"{info.texts}.title"))
+st.markdown(tr(f"{info.texts}.intro"))
+page.run()

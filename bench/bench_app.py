@@ -8,10 +8,11 @@
 4. M sessions press Start on the Train page at the same moment: the runs queue, all finish, and
    every session lists the same runs
 
-Usage: python bench/bench_app.py [--data DIR] [--sessions 30] [--trainers 10] [--json OUT]
+Usage: python -m bench.bench_app [--data DIR] [--sessions 30] [--trainers 10] [--json OUT]
 Prints a JSON summary. Every part has a time limit; the server and its training processes are
 killed at the end. Only 127.0.0.1 is used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,23 +20,43 @@ import asyncio
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, SETTLED, VIEWPORT, AppServer,  # noqa: E402
-                       browser_available, cpu_seconds, pad_points, process_tree, stroke, train_cli)
-from mnist_lab import i18n, runs  # noqa: E402
+from mnist_lab import checkpoints, i18n, runs
+from tests.appdriver import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INIT_SCRIPT,
+    NAV_LINK,
+    NAV_LINKS,
+    QUIET,
+    SETTLED,
+    VIEWPORT,
+    AppServer,
+    browser_available,
+    cpu_seconds,
+    pad_points,
+    process_tree,
+    stroke,
+    train_cli,
+)
+from ui import PAGES
 
 WAIT = 240_000  # ms, one browser step
-TITLES = ["home.title", "dataset.title", "filters.title", "train.title", "mistakes.title", "fm.title", "draw.title"]
+ROOT = Path(__file__).resolve().parent.parent
+TITLES = [f"{p.texts}.title" for p in PAGES]  # the sidebar's pages, in its order
+# the pages of a checkout from before the class board (for --compare-with runs against one)
+OLD_TITLES = ["home.title", "dataset.title", "filters.title", "train.title", "mistakes.title", "fm.title", "draw.title"]
+
+
+def titles_of(root: Path) -> list[str]:
+    return TITLES if (Path(root) / "pages" / "0_Home.py").exists() else OLD_TITLES
+
+
 RUN_ID = re.compile(r"\d{8}-\d{6}-[a-z0-9_]+-[0-9a-f]{4}")
 DONE = ("done", "stopped", "failed", "interrupted")
 # the Draw page's own caption: preprocessing, prediction and charts, timed in the script
@@ -43,11 +64,17 @@ APP_TIMING = re.compile(re.escape(i18n.t("draw.timing", ms="MSVALUE")).replace("
 
 # New probabilities are on screen: a chart changed after the last mouse-up, the script is over
 # and nothing has moved for 300 ms.
-PROBS_SHOWN = """() => { const s = window.__st;
-  return s.chartMut > s.mouseUp && (""" + SETTLED + """)() && performance.now() - s.mut > 300; }"""
+PROBS_SHOWN = (
+    """() => { const s = window.__st;
+  return s.chartMut > s.mouseUp && ("""
+    + SETTLED
+    + """)() && performance.now() - s.mut > 300; }"""
+)
 PROBS_TIMES = """() => { const s = window.__st;
   const end = s.log.filter(([st, t]) => st === 'notRunning' && t > s.mouseUp).pop();
-  return {shown_ms: s.chartMut - s.mouseUp, script_done_ms: end ? end[1] - s.mouseUp : null}; }"""
+  const sent = s.sent.filter((t) => t > s.mouseUp)[0];
+  return {shown_ms: s.chartMut - s.mouseUp, script_done_ms: end ? end[1] - s.mouseUp : null,
+          sent_ms: sent ? sent - s.mouseUp : null, after_send_ms: sent ? s.chartMut - sent : null}; }"""
 
 
 def pct(xs: list[float], q: float) -> float | None:
@@ -64,17 +91,20 @@ def dist(xs: list[float]) -> dict:
 
 # ---------------------------------------------------------------- server-side compute, in process
 
+
 def server_compute(repeats: int = 50) -> dict:
     """prepare_digit + predict_proba on a 400x400 RGBA drawing, one torch thread like the app."""
     import cv2
     import torch
+
     from mnist_lab import evaluate, models, preprocess
+
     torch.set_num_threads(1)
-    if runs.default_checkpoint().is_file():
-        model, meta = runs.load_model(runs.default_checkpoint())
+    if checkpoints.default_checkpoint().is_file():
+        model, meta = checkpoints.load_model(checkpoints.default_checkpoint())
         source = "default checkpoint"
     else:
-        model, meta = models.build_model("lenet5").eval(), {"normalize": "standardize", "pad": 0, "model": "lenet5"}
+        model, meta = models.build_model("lenet5").eval(), checkpoints.ModelMeta("lenet5", "standardize")
         source = "fresh lenet5 (no default checkpoint installed)"
     canvas = np.zeros((400, 400, 4), np.uint8)
     canvas[..., 3] = 255
@@ -85,33 +115,44 @@ def server_compute(repeats: int = 50) -> dict:
         t0 = time.perf_counter()
         prepared = preprocess.prepare_digit(canvas)
         t1 = time.perf_counter()
-        evaluate.predict_proba(model, prepared.image[None], meta.get("normalize", "minmax"), int(meta.get("pad", 0)))
+        evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)
         t2 = time.perf_counter()
         if i >= 5:
             prep_ms.append(1000 * (t1 - t0))
             pred_ms.append(1000 * (t2 - t1))
     total = [a + b for a, b in zip(prep_ms, pred_ms)]
-    return {"model": meta.get("model"), "source": source, "torch_threads": 1,
-            "prepare_ms": dist(prep_ms), "predict_ms": dist(pred_ms), "total_ms": dist(total)}
+    return {
+        "model": meta.model,
+        "source": source,
+        "torch_threads": 1,
+        "prepare_ms": dist(prep_ms),
+        "predict_ms": dist(pred_ms),
+        "total_ms": dist(total),
+    }
 
 
 # ---------------------------------------------------------------- browser steps
+
 
 async def open_app(page, url: str) -> None:
     await page.goto(url)
     await page.wait_for_function(SETTLED, timeout=WAIT)
 
 
-async def go(page, index: int, timeout: float = WAIT) -> float:
+async def go(page, index: int, timeout: float = WAIT, titles: list[str] = TITLES) -> float:
     """Click the index-th sidebar link; seconds until that page is rendered."""
-    title = i18n.t(TITLES[index])
-    link = page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']").nth(index)
+    title = i18n.t(titles[index])
+    link = page.locator(NAV_LINK).nth(index)
     t0 = time.perf_counter()
     await link.click()
     await page.wait_for_function(
         """(title) => { const h = document.querySelector("[data-testid='stMain'] h1");
-           return !!h && h.innerText.trim() === title && (""" + SETTLED + """)(); }""",
-        arg=title, timeout=timeout)
+           return !!h && h.innerText.trim() === title && ("""
+        + SETTLED
+        + """)(); }""",
+        arg=title,
+        timeout=timeout,
+    )
     return time.perf_counter() - t0
 
 
@@ -121,7 +162,10 @@ async def pick_run(page, run_id: str) -> None:
     await page.get_by_role("option", name=re.compile(re.escape(run_id))).click()
     await page.wait_for_function(
         """(id) => { const s = document.querySelector("[data-testid='stSidebar'] [data-testid='stSelectbox']");
-           return s && s.innerText.includes(id); }""", arg=run_id, timeout=WAIT)
+           return s && s.innerText.includes(id); }""",
+        arg=run_id,
+        timeout=WAIT,
+    )
     await page.wait_for_timeout(300)
     await page.wait_for_function(SETTLED, timeout=WAIT)
 
@@ -170,6 +214,7 @@ async def new_page(context):
 
 # ---------------------------------------------------------------- parts
 
+
 async def part_single(browser, server: AppServer, run_id: str | None, strokes: int, rounds: int) -> dict:
     """One session: draw latency (strokes) and warm page switches (rounds over all pages)."""
     context = await session_context(browser)
@@ -201,11 +246,65 @@ async def part_single(browser, server: AppServer, run_id: str | None, strokes: i
     cpu2 = cpu_seconds(server.proc.pid)
     rss_one = server.rss_kb()
     await context.close()
-    return {"draw_latency_ms": dist(shown), "draw_script_done_ms": dist(done), "draw_app_caption_ms": dist(app),
-            "answers": answers, "page_switch_ms": dist(switches),
-            "server_cpu_ms_per_stroke": round(1000 * (cpu1 - cpu0) / max(1, strokes)),
-            "server_cpu_ms_per_page_switch": round(1000 * (cpu2 - cpu1) / max(1, len(switches))),
-            "rss_1_session_mb": round(rss_one / 1024, 1)}
+    return {
+        "draw_latency_ms": dist(shown),
+        "draw_script_done_ms": dist(done),
+        "draw_app_caption_ms": dist(app),
+        "answers": answers,
+        "page_switch_ms": dist(switches),
+        "server_cpu_ms_per_stroke": round(1000 * (cpu1 - cpu0) / max(1, strokes)),
+        "server_cpu_ms_per_page_switch": round(1000 * (cpu2 - cpu1) / max(1, len(switches))),
+        "rss_1_session_mb": round(rss_one / 1024, 1),
+    }
+
+
+async def part_draw(browser, server: AppServer, draw_path: str, strokes: int) -> dict:
+    """One student on the Draw page (opened by its address): mouse-up to new probabilities on screen."""
+    context = await session_context(browser)
+    page = await new_page(context)
+    await open_app(page, server.url + draw_path)
+    await page.wait_for_function(QUIET, arg=1000, timeout=WAIT)  # the canvas takes strokes once it is drawn
+    await draw(page, 0)  # warm: model loaded, charts created
+    shown, done, app, sent, after = [], [], [], [], []
+    cpu0 = cpu_seconds(server.proc.pid)
+    for k in range(strokes):
+        if k % 5 == 0:
+            await clear_pad(page)
+        r = await draw(page, k + 1)
+        shown.append(r["shown_ms"])
+        if r["sent_ms"] is not None:  # the canvas's own delay, then ours: its message to the answer on screen
+            sent.append(r["sent_ms"])
+            after.append(r["after_send_ms"])
+        if r["script_done_ms"] is not None:
+            done.append(r["script_done_ms"])
+        if r["app_ms"] is not None:
+            app.append(r["app_ms"])
+    cpu = cpu_seconds(server.proc.pid) - cpu0
+    await context.close()
+    return {
+        "draw_latency_ms": dist(shown),
+        "canvas_sends_after_ms": dist(sent),
+        "send_to_answer_ms": dist(after),
+        "draw_script_done_ms": dist(done),
+        "draw_app_caption_ms": dist(app),
+        "server_cpu_ms_per_stroke": round(1000 * cpu / max(1, strokes)),
+    }
+
+
+async def part_cold(browser, args, tmp: Path, root: Path, path: str) -> dict:
+    """The first visit of a fresh server to one page (Mistakes, say): seconds from the address to the
+    first chart on screen, with the server started just before (nothing cached, nothing evaluated)."""
+    with AppServer(Path(args.data), tmp / f"cold_runs_{root.name}", tmp / f"cold_{root.name}.log", root=root) as server:
+        context = await session_context(browser)
+        page = await new_page(context)
+        t0 = time.perf_counter()
+        await page.goto(server.url + path)
+        await page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=WAIT)
+        first_chart = time.perf_counter() - t0
+        await page.wait_for_function(SETTLED, timeout=WAIT)
+        settled = time.perf_counter() - t0
+        await context.close()
+    return {"checkout": str(root), "page": path, "first_chart_s": round(first_chart, 2), "settled_s": round(settled, 2)}
 
 
 async def sample_rss(server: AppServer, peak: list[int], stop: asyncio.Event) -> None:
@@ -220,8 +319,9 @@ def browser_cpu_seconds(server: AppServer) -> float:
     return sum(cpu_seconds(p) for p in process_tree(os.getpid())[1:] if p not in server_tree)
 
 
-async def part_load(browser, server: AppServer, run_id: str | None, sessions: int, ramp_s: float,
-                    limit_s: float) -> dict:
+async def part_load(
+    browser, server: AppServer, run_id: str | None, sessions: int, ramp_s: float, limit_s: float
+) -> dict:
     """N sessions, one starting every ramp_s: each opens the app, visits every page, draws two digits."""
     contexts = [await session_context(browser) for _ in range(sessions)]
     reached = {"home": 0, "draw": 0, "answered": 0}
@@ -240,8 +340,12 @@ async def part_load(browser, server: AppServer, run_id: str | None, sessions: in
         strokes = [await draw(page, i + k) for k in range(2)]
         if all(re.fullmatch(r"\d", s["answer"]) for s in strokes):
             reached["answered"] += 1
-        return {"open_ms": round(1000 * opened), "switch_ms": switches, "draw_ms": [s["shown_ms"] for s in strokes],
-                "seconds": round(time.perf_counter() - t0, 1)}
+        return {
+            "open_ms": round(1000 * opened),
+            "switch_ms": switches,
+            "draw_ms": [s["shown_ms"] for s in strokes],
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
 
     peak, stop = [server.rss_kb()], asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, peak, stop))
@@ -249,27 +353,38 @@ async def part_load(browser, server: AppServer, run_id: str | None, sessions: in
     tasks = [asyncio.create_task(one(i)) for i in range(sessions)]
     finished, pending = await asyncio.wait(tasks, timeout=limit_s)
     elapsed = time.perf_counter() - t0
-    cores = {"server": round((cpu_seconds(server.proc.pid) - cpu0) / elapsed, 2),
-             "browser": round((browser_cpu_seconds(server) - bcpu0) / elapsed, 2)}
+    cores = {
+        "server": round((cpu_seconds(server.proc.pid) - cpu0) / elapsed, 2),
+        "browser": round((browser_cpu_seconds(server) - bcpu0) / elapsed, 2),
+    }
     for t in pending:
         t.cancel()
     rss_after = server.rss_kb()
     stop.set()
     await sampler
     results = [t.result() for t in finished if not t.exception()]
-    errors = [f"{type(t.exception()).__name__}: {str(t.exception()).splitlines()[0][:200]}"
-              for t in finished if t.exception()]
+    errors = [
+        f"{type(t.exception()).__name__}: {str(t.exception()).splitlines()[0][:200]}" for t in finished if t.exception()
+    ]
     for ctx in contexts:
         await ctx.close()
-    return {"sessions": sessions, "ramp_s": ramp_s, "reached": reached, "unfinished": len(pending),
-            "errors": errors[:5], "cpu_cores_used": cores,
-            "draw_latency_ms": dist([ms for r in results for ms in r["draw_ms"]]),
-            "session_seconds": dist([r["seconds"] for r in results]),
-            "home_open_ms": dist([r["open_ms"] for r in results]),
-            "first_visit_ms": dist([ms for r in results for _, ms in r["switch_ms"]]),
-            "first_visit_p50_by_page_ms": {k.split(".")[0]: pct([ms for r in results for t, ms in r["switch_ms"]
-                                                                  if t == k], 50) for k in TITLES[1:]},
-            "rss_peak_mb": round(peak[0] / 1024, 1), "rss_after_mb": round(rss_after / 1024, 1)}
+    return {
+        "sessions": sessions,
+        "ramp_s": ramp_s,
+        "reached": reached,
+        "unfinished": len(pending),
+        "errors": errors[:5],
+        "cpu_cores_used": cores,
+        "draw_latency_ms": dist([ms for r in results for ms in r["draw_ms"]]),
+        "session_seconds": dist([r["seconds"] for r in results]),
+        "home_open_ms": dist([r["open_ms"] for r in results]),
+        "first_visit_ms": dist([ms for r in results for _, ms in r["switch_ms"]]),
+        "first_visit_p50_by_page_ms": {
+            k.split(".")[0]: pct([ms for r in results for t, ms in r["switch_ms"] if t == k], 50) for k in TITLES[1:]
+        },
+        "rss_peak_mb": round(peak[0] / 1024, 1),
+        "rss_after_mb": round(rss_after / 1024, 1),
+    }
 
 
 def run_states(root: Path, ids: set[str]) -> dict[str, str]:
@@ -281,8 +396,9 @@ def run_states(root: Path, ids: set[str]) -> dict[str, str]:
     return out
 
 
-async def part_trainers(browser, server: AppServer, sessions: int, limit_s: float, drain_s: float,
-                        shots: Path | None, report: dict) -> dict:
+async def part_trainers(
+    browser, server: AppServer, sessions: int, limit_s: float, drain_s: float, shots: Path | None, report: dict
+) -> dict:
     """N sessions press Start together (1 epoch on 1,000 images): queue, finish, same run list.
 
     Fills `report` as it goes, so a part cut short by its time limit still says how far it got.
@@ -298,8 +414,9 @@ async def part_trainers(browser, server: AppServer, sessions: int, limit_s: floa
         await p.keyboard.press("Tab")
     peak, stop = [server.rss_kb()], asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, peak, stop))
-    report.update(sessions=sessions, timeline=[], slots=int(os.environ.get("MNIST_LAB_MAX_RUNS") or 0)
-                  or "default (1 on CPU)")
+    report.update(
+        sessions=sessions, timeline=[], slots=int(os.environ.get("MNIST_LAB_MAX_RUNS") or 0) or "default (1 on CPU)"
+    )
     t0 = time.perf_counter()
     await asyncio.gather(*(p.get_by_role("button", name=i18n.t("train.start")).click() for p in pages))
     report["clicked_s"] = round(time.perf_counter() - t0, 1)
@@ -314,8 +431,13 @@ async def part_trainers(browser, server: AppServer, sessions: int, limit_s: floa
         if counts != last:
             report["timeline"].append([round(time.perf_counter() - t0, 1), counts])
             last = counts
-        report.update(runs_created=len(states), states=counts, max_running_at_once=most_running,
-                      max_queued_at_once=most_queued, rss_peak_with_training_children_mb=round(peak[0] / 1024, 1))
+        report.update(
+            runs_created=len(states),
+            states=counts,
+            max_running_at_once=most_running,
+            max_queued_at_once=most_queued,
+            rss_peak_with_training_children_mb=round(peak[0] / 1024, 1),
+        )
         if len(states) >= sessions and all(s in DONE for s in states.values()):
             break
         await asyncio.sleep(0.25)
@@ -343,18 +465,21 @@ async def part_trainers(browser, server: AppServer, sessions: int, limit_s: floa
                     break
                 await asyncio.sleep(0.5)
             return ids
-        except Exception as e:  # noqa: BLE001 -- reported with the rest
+        except Exception as e:  # noqa: BLE001 -- a browser step that fails is reported, the bench goes on
             where = await p.evaluate("""() => { const app = document.querySelector('[data-testid=stApp]');
                 return [location.pathname, app && app.dataset.testConnectionState, app && app.dataset.testScriptState,
-                        Array.from(document.querySelectorAll('[data-testid=stMain] h1')).map(h => h.innerText.trim())]; }""")
+                        Array.from(document.querySelectorAll('[data-testid=stMain] h1'))
+                             .map(h => h.innerText.trim())]; }""")
             if shots:
                 await p.screenshot(path=str(shots / f"trainer_{i}.png"))
             raise RuntimeError(f"session {i}: {type(e).__name__} at {where}") from None
 
     seen = await asyncio.gather(*(listed(i, p) for i, p in enumerate(pages)), return_exceptions=True)
-    report.update(sessions_listing_every_run=sum(s == expected for s in seen),
-                  runs_listed_per_session=sorted(len(s) for s in seen if isinstance(s, set)),
-                  errors=[str(e) for e in seen if isinstance(e, Exception)])
+    report.update(
+        sessions_listing_every_run=sum(s == expected for s in seen),
+        runs_listed_per_session=sorted(len(s) for s in seen if isinstance(s, set)),
+        errors=[str(e) for e in seen if isinstance(e, Exception)],
+    )
     for c in contexts:
         await c.close()
     await asyncio.sleep(5)
@@ -369,7 +494,7 @@ async def guarded(part, limit_s: float, report: dict | None = None) -> dict:
     t0 = time.perf_counter()
     try:
         out = await asyncio.wait_for(part, limit_s)
-    except Exception as e:  # noqa: BLE001 -- reported in the summary
+    except Exception as e:  # noqa: BLE001 -- reported in the summary, never a traceback
         out = {**(report or {}), "error": f"{type(e).__name__}: {str(e).splitlines()[0][:300] if str(e) else ''}"}
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
@@ -377,30 +502,57 @@ async def guarded(part, limit_s: float, report: dict | None = None) -> dict:
 
 async def bench(args, tmp: Path) -> dict:
     from playwright.async_api import async_playwright
+
     out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": os.getloadavg()}}
     out["server_compute"] = server_compute()
     run_id = None
-    if not runs.default_checkpoint().is_file():
+    if not checkpoints.default_checkpoint().is_file():
         t0 = time.perf_counter()
-        run_id = train_cli(Path(args.data), tmp / "runs", "--model", "lenet5", "--epochs", "1",
-                           "--train-limit", "10000")
+        run_id = train_cli(
+            Path(args.data), tmp / "runs", "--model", "lenet5", "--epochs", "1", "--train-limit", "10000"
+        )
         out["model_for_pages"] = {"run": run_id, "train_s": round(time.perf_counter() - t0, 1)}
     with AppServer(Path(args.data), tmp / "runs", tmp / "server.log") as server:
         out["rss_0_sessions_mb"] = round(server.rss_kb() / 1024, 1)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            if "draw" in args.parts:
+                out["draw"] = await guarded(part_draw(browser, server, "/Draw", args.strokes), 600)
             if "single" in args.parts:
                 out["single_session"] = await guarded(
-                    part_single(browser, server, run_id, args.strokes, args.rounds), 600)
+                    part_single(browser, server, run_id, args.strokes, args.rounds), 600
+                )
             if "load" in args.parts:
-                out["load"] = await guarded(part_load(browser, server, run_id, args.sessions, args.ramp,
-                                                      args.load_limit), args.load_limit + 120)
+                out["load"] = await guarded(
+                    part_load(browser, server, run_id, args.sessions, args.ramp, args.load_limit), args.load_limit + 120
+                )
                 out["rss_after_load_closed_mb"] = round(server.rss_kb() / 1024, 1)
             if "train" in args.parts:
                 report: dict = {}
-                out["trainers"] = await guarded(part_trainers(browser, server, args.trainers, args.train_limit, 60,
-                                                              args.shots, report), args.train_limit + 400, report)
+                out["trainers"] = await guarded(
+                    part_trainers(browser, server, args.trainers, args.train_limit, 60, args.shots, report),
+                    args.train_limit + 400,
+                    report,
+                )
             await browser.close()
+    if "cold" in args.parts:  # fresh servers: this checkout, then the other one if asked
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            out["cold"] = [await guarded(part_cold(browser, args, tmp, ROOT, "/Mistakes"), 300)]
+            if args.compare_with:
+                old = Path(args.compare_with).resolve()
+                out["cold"].append(await guarded(part_cold(browser, args, tmp, old, "/Mistakes"), 300))
+            await browser.close()
+    if args.compare_with and "draw" in args.parts:  # the same student on another checkout's server, right after
+        old = Path(args.compare_with).resolve()
+        with AppServer(Path(args.data), tmp / "old_runs", tmp / "old_server.log", root=old) as server:
+            async with async_playwright() as pw:
+                browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                out["draw_compare"] = {
+                    "checkout": str(old),
+                    **await guarded(part_draw(browser, server, args.compare_draw_path, args.strokes), 600),
+                }
+                await browser.close()
     return out
 
 
@@ -414,7 +566,13 @@ def main() -> int:
     p.add_argument("--load-limit", type=float, default=480, help="seconds allowed for the load part")
     p.add_argument("--trainers", type=int, default=10, help="sessions that start a run together")
     p.add_argument("--train-limit", type=float, default=420, help="seconds allowed for their runs to end")
-    p.add_argument("--parts", default="single,load,train", help="which parts to run (comma-separated)")
+    p.add_argument(
+        "--parts",
+        default="single,load,train",
+        help="which parts to run (comma-separated): single, load, train, draw (the Draw page alone)",
+    )
+    p.add_argument("--compare-with", metavar="CHECKOUT", help="also: the draw part on another checkout's server")
+    p.add_argument("--compare-draw-path", default="/Draw", help="the Draw page's address in that checkout")
     p.add_argument("--shots", type=Path, help="save screenshots of sessions that fail here")
     p.add_argument("--json", help="write the summary here too")
     return run_bench(bench, p.parse_args())

@@ -13,33 +13,42 @@ Measured: the server's memory (VmRSS) with 1 and with N sessions connected; the 
 message sent to its script finished, for page visits and for strokes (prediction latency), with
 1 session and with N at once; the Draw page's own server timing caption under that load.
 
-Usage: python bench/bench_classroom.py [--data DIR] [--sessions 30] [--strokes 10] [--think 1.0]
+Usage: python -m bench.bench_classroom [--data DIR] [--sessions 30] [--strokes 10] [--think 1.0]
        [--browser] [--burst] [--compare-with OTHER_CHECKOUT] [--json OUT]
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
 import random
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench.bench_app import (
+    APP_TIMING,
+    TITLES,
+    clear_pad,
+    dist,
+    draw,
+    go,
+    new_page,
+    open_app,
+    run_bench,
+    session_context,
+    titles_of,
+)
+from mnist_lab import i18n
+from tests.appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds
 
-from appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds  # noqa: E402
-from bench_app import (APP_TIMING, TITLES, clear_pad, dist, draw, go, new_page, open_app,  # noqa: E402
-                       run_bench, session_context)
-from mnist_lab import i18n  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 STROKES = (2, 7, 0, 1)  # stroke shapes recorded (bench_app / appdriver.stroke kinds)
 
 
 # ---------------------------------------------------------------- recording (one real browser)
+
 
 async def record(server: AppServer) -> dict:
     """What the frontend sends: opening the app, each sidebar link in turn, and strokes on Draw.
@@ -49,19 +58,22 @@ async def record(server: AppServer) -> dict:
     """
     from playwright.async_api import async_playwright
 
+    titles = titles_of(server.root)
+
     async def session(browser, steps):
         ctx = await session_context(browser)
         page = await new_page(ctx)
         sent: list[bytes] = []
-        page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(
-            p if isinstance(p, bytes) else p.encode())))
+        page.on(
+            "websocket", lambda ws: ws.on("framesent", lambda p: sent.append(p if isinstance(p, bytes) else p.encode()))
+        )
         marks = []
         await open_app(page, server.url)
         marks.append(("open", len(sent)))
         for kind, arg in steps:
             if kind == "go":
-                await go(page, arg)
-                marks.append((f"page:{TITLES[arg]}", len(sent)))
+                await go(page, arg, titles=titles)
+                marks.append((f"page:{titles[arg]}", len(sent)))
             else:
                 r = await draw(page, arg)
                 marks.append((f"stroke:{r['answer']}", len(sent)))
@@ -74,10 +86,10 @@ async def record(server: AppServer) -> dict:
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        browse = await session(browser, [("go", i) for i in range(1, len(TITLES))])
+        browse = await session(browser, [("go", i) for i in range(1, len(titles))])
         strokes = []
         for kind in STROKES:
-            steps = await session(browser, [("go", len(TITLES) - 1), ("draw", kind)])
+            steps = await session(browser, [("go", len(titles) - 1), ("draw", kind)])
             strokes.append(steps[-1])
         await browser.close()
     return {"browse": browse, "strokes": strokes}
@@ -86,6 +98,7 @@ async def record(server: AppServer) -> dict:
 def clean(frames: list[bytes]) -> list[bytes]:
     """The recorded messages without the browser's list of cached messages (a new client has none)."""
     from streamlit.proto.BackMsg_pb2 import BackMsg
+
     out = []
     for raw in frames:
         msg = BackMsg()
@@ -98,6 +111,7 @@ def clean(frames: list[bytes]) -> list[bytes]:
 
 # ---------------------------------------------------------------- replaying clients
 
+
 class Client:
     """One server session over its own WebSocket, replaying recorded messages."""
 
@@ -107,12 +121,15 @@ class Client:
 
     async def connect(self) -> None:
         from websockets.asyncio.client import connect
-        self.ws = await connect(self.uri, subprotocols=["streamlit"], max_size=None, open_timeout=120,
-                                ping_interval=None)
+
+        self.ws = await connect(
+            self.uri, subprotocols=["streamlit"], max_size=None, open_timeout=120, ping_interval=None
+        )
 
     async def send(self, frames: list[bytes], timeout: float) -> dict:
         """Send the messages; wait for the script to finish. Returns time, texts, metric, errors."""
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
         t0 = time.perf_counter()
         for raw in frames:
             await self.ws.send(raw)
@@ -134,9 +151,8 @@ class Client:
                     out["texts"].append(el.markdown.body)
                 elif what == "exception":
                     out["errors"].append(f"{el.exception.type}: {el.exception.message[:200]}")
-            elif kind == "script_finished":
-                if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    break
+            elif kind == "script_finished" and msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                break
         out["ms"] = 1000 * (time.perf_counter() - t0)
         return out
 
@@ -179,10 +195,16 @@ async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: 
             if caption:
                 app_ms.append(float(caption[0].group(1)))
             problems += [f"{step}: {e}" for e in r["errors"]]
-    except Exception as e:  # noqa: BLE001 -- counted and reported
+    except Exception as e:  # noqa: BLE001 -- a session that fails is counted, the others go on
         problems.append(f"{type(e).__name__}: {str(e)[:200]}")
-    return {"client": client, "pages": pages, "draw_ms": draws, "app_ms": app_ms, "answers": answers,
-            "problems": problems}
+    return {
+        "client": client,
+        "pages": pages,
+        "draw_ms": draws,
+        "app_ms": app_ms,
+        "answers": answers,
+        "problems": problems,
+    }
 
 
 async def sample_rss(server: AppServer, out: list[int], stop: asyncio.Event) -> None:
@@ -194,6 +216,7 @@ async def sample_rss(server: AppServer, out: list[int], stop: asyncio.Event) -> 
 async def browser_session(url: str, strokes: int, think: float) -> dict:
     """One real Chromium student on the Draw page: mouse-up to new probabilities on screen."""
     from playwright.async_api import async_playwright
+
     shown, answers, problems = [], [], []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -209,14 +232,15 @@ async def browser_session(url: str, strokes: int, think: float) -> dict:
                 r = await draw(page, STROKES[k % len(STROKES)])
                 shown.append(r["shown_ms"])
                 answers.append(r["answer"])
-        except Exception as e:  # noqa: BLE001 -- reported
+        except Exception as e:  # noqa: BLE001 -- a session that fails is counted, the others go on
             problems.append(f"{type(e).__name__}: {str(e).splitlines()[0][:200]}")
         await browser.close()
     return {"stroke_to_probabilities_on_screen_ms": dist(shown), "answers": answers, "problems": problems}
 
 
-async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think: float, ramp: float,
-                       timeout: float, browser: bool = False) -> dict:
+async def run_sessions(
+    server: AppServer, rec: dict, n: int, strokes: int, think: float, ramp: float, timeout: float, browser: bool = False
+) -> dict:
     """n sessions at once (started ramp seconds apart); all stay connected until every one is done.
 
     With browser=True one of the n is a real Chromium window drawing on the canvas.
@@ -249,17 +273,23 @@ async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think
     answers = [a for r in results for a in r["answers"]]
     recorded_answer_kept = sum(a == b for a, b in answers)
     return {
-        "sessions": n, "strokes_each": strokes, "think_s": think, "ramp_s": ramp,
-        "sessions_all_answered": sum(len(r["draw_ms"]) == strokes and all(b for _, b in r["answers"])
-                                     and not r["problems"] for r in results),
+        "sessions": n,
+        "strokes_each": strokes,
+        "think_s": think,
+        "ramp_s": ramp,
+        "sessions_all_answered": sum(
+            len(r["draw_ms"]) == strokes and all(b for _, b in r["answers"]) and not r["problems"] for r in results
+        ),
         "problems": [p for r in results for p in r["problems"]][:10],
         "prediction_ms": dist([ms for r in results for ms in r["draw_ms"]]),
         "draw_page_own_timing_ms": dist([ms for r in results for ms in r["app_ms"]]),
         "answers_same_as_recorded": f"{recorded_answer_kept}/{len(answers)}",
         "page_visit_ms": dist(pages),
         "page_visit_p50_by_page_ms": {k: dist(v)["p50"] for k, v in by_page.items()},
-        "wall_s": round(elapsed, 1), "server_cpu_cores": round(server_cores, 2),
-        "rss_peak_mb": round(max(samples) / 1024, 1), "rss_all_connected_idle_mb": round(rss_connected / 1024, 1),
+        "wall_s": round(elapsed, 1),
+        "server_cpu_cores": round(server_cores, 2),
+        "rss_peak_mb": round(max(samples) / 1024, 1),
+        "rss_all_connected_idle_mb": round(rss_connected / 1024, 1),
         "rss_after_disconnect_mb": round(server.rss_kb() / 1024, 1),
         **({"browser_session": in_browser} if in_browser else {}),
     }
@@ -268,24 +298,43 @@ async def run_sessions(server: AppServer, rec: dict, n: int, strokes: int, think
 async def compare(args, tmp: Path) -> dict:
     """This checkout and another (e.g. an older commit) side by side: the same sessions on each server,
     run one after the other, twice in alternating order (A B B A)."""
-    out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
-                 "this": [], "other": []}
-    checkouts = [("this", ROOT), ("other", Path(args.compare_with).resolve()),
-                 ("other", Path(args.compare_with).resolve()), ("this", ROOT)]
+    out: dict = {
+        "machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]},
+        "this": [],
+        "other": [],
+    }
+    checkouts = [
+        ("this", ROOT),
+        ("other", Path(args.compare_with).resolve()),
+        ("other", Path(args.compare_with).resolve()),
+        ("this", ROOT),
+    ]
     for i, (name, root) in enumerate(checkouts):
         with AppServer(Path(args.data), tmp / f"runs{i}", tmp / f"server{i}.log", root=root) as server:
             rec = await record(server)  # page ids are made from the checkout's paths: record on each
             rec = {k: [(s, clean(f)) for s, f in v] for k, v in rec.items()}
             one = await run_sessions(server, rec, 1, args.strokes, 0, 0, args.timeout)
             many = await run_sessions(server, rec, args.sessions, args.strokes, args.think, args.ramp, args.timeout)
-            out[name].append({"one_session_prediction_ms": one["prediction_ms"],
-                              "one_session_page_visit_ms": one["page_visit_ms"],
-                              **{f"classroom_{k}": many[k] for k in ("sessions_all_answered", "prediction_ms",
-                                                                     "page_visit_ms", "wall_s", "server_cpu_cores",
-                                                                     "rss_all_connected_idle_mb")}})
+            out[name].append(
+                {
+                    "one_session_prediction_ms": one["prediction_ms"],
+                    "one_session_page_visit_ms": one["page_visit_ms"],
+                    **{
+                        f"classroom_{k}": many[k]
+                        for k in (
+                            "sessions_all_answered",
+                            "prediction_ms",
+                            "page_visit_ms",
+                            "page_visit_p50_by_page_ms",
+                            "wall_s",
+                            "server_cpu_cores",
+                            "rss_all_connected_idle_mb",
+                        )
+                    },
+                }
+            )
     p50 = {k: [r["classroom_prediction_ms"]["p50"] for r in out[k]] for k in ("this", "other")}
-    out["classroom_prediction_p50_ratio_other_over_this"] = [round(o / t, 2) for o, t in
-                                                              zip(p50["other"], p50["this"])]
+    out["classroom_prediction_p50_ratio_other_over_this"] = [round(o / t, 2) for o, t in zip(p50["other"], p50["this"])]
     return out
 
 
@@ -297,15 +346,18 @@ async def bench(args, tmp: Path) -> dict:
         out["rss_server_started_mb"] = round(server.rss_kb() / 1024, 1)
         t0 = time.perf_counter()
         rec = await record(server)  # also warms the caches: dataset, model, evaluations
-        out["recorded"] = {"steps": [s for s, _ in rec["browse"]] + [s for s, _ in rec["strokes"]],
-                           "bytes_per_stroke": [sum(map(len, f)) for _, f in rec["strokes"]],
-                           "seconds": round(time.perf_counter() - t0, 1)}
+        out["recorded"] = {
+            "steps": [s for s, _ in rec["browse"]] + [s for s, _ in rec["strokes"]],
+            "bytes_per_stroke": [sum(map(len, f)) for _, f in rec["strokes"]],
+            "seconds": round(time.perf_counter() - t0, 1),
+        }
         rec = {k: [(s, clean(f)) for s, f in v] for k, v in rec.items()}
         await asyncio.sleep(3)
         out["rss_warm_no_session_mb"] = round(server.rss_kb() / 1024, 1)
         out["one_session"] = await run_sessions(server, rec, 1, args.strokes, args.think, 0, args.timeout)
-        out["classroom"] = await run_sessions(server, rec, args.sessions, args.strokes, args.think, args.ramp,
-                                              args.timeout, browser=args.browser)
+        out["classroom"] = await run_sessions(
+            server, rec, args.sessions, args.strokes, args.think, args.ramp, args.timeout, browser=args.browser
+        )
         if args.burst:
             out["burst_no_think"] = await run_sessions(server, rec, args.sessions, args.strokes, 0, 0, args.timeout)
         log = (tmp / "server.log").read_text(errors="replace")
@@ -321,11 +373,17 @@ def main() -> int:
     p.add_argument("--think", type=float, default=1.0, help="mean seconds between a session's strokes")
     p.add_argument("--ramp", type=float, default=0.2, help="seconds between the sessions' starts")
     p.add_argument("--burst", action="store_true", help="also: every session at once, no pauses")
-    p.add_argument("--browser", action="store_true",
-                   help="make one of the classroom's sessions a real Chromium window drawing on the canvas")
+    p.add_argument(
+        "--browser",
+        action="store_true",
+        help="make one of the classroom's sessions a real Chromium window drawing on the canvas",
+    )
     p.add_argument("--timeout", type=float, default=180, help="seconds one message may take")
-    p.add_argument("--compare-with", metavar="CHECKOUT",
-                   help="instead: the same load on this checkout and on another one, side by side")
+    p.add_argument(
+        "--compare-with",
+        metavar="CHECKOUT",
+        help="instead: the same load on this checkout and on another one, side by side",
+    )
     p.add_argument("--json", help="write the summary here too")
     return run_bench(bench, p.parse_args())
 

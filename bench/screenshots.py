@@ -3,31 +3,45 @@
 Starts `streamlit run app.py` with a temporary runs folder, opens the home page in headless
 Chromium (1280x900) and follows the sidebar links in one session, so a model picked once is used
 on every page. When the shipped default model is not installed, a LeNet-5 is trained for one
-epoch first and picked in the sidebar. On the Draw page a digit is drawn before the picture.
-Each page is saved as docs/screenshots/N_name.png, under --max-kb (palette PNG when needed).
+epoch first and picked in the sidebar (--with-run trains it anyway, so the Train page shows a run).
+On the Draw page a digit is drawn before the picture. Each page is saved as
+docs/screenshots/[LANG_]N_name.png, under --max-kb (palette PNG when needed).
 
-Usage: python bench/screenshots.py [--data DIR] [--out DIR] [--lang en|ko]
+Usage: python -m bench.screenshots [--data DIR] [--out DIR] [--lang en|ko] [--pages train,draw] [--with-run]
 """
+
 from __future__ import annotations
 
 import argparse
 import io
 import os
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from PIL import Image
+
+from mnist_lab import checkpoints
+from tests.appdriver import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    INIT_SCRIPT,
+    NAV_LINK,
+    NAV_LINKS,
+    QUIET,
+    RERUN_DONE,
+    SETTLED,
+    VIEWPORT,
+    AppServer,
+    browser_available,
+    drag,
+    pad_points,
+    train_cli,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from PIL import Image  # noqa: E402
-
-from appdriver import (CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, NAV_LINKS, QUIET, RERUN_DONE, SETTLED,  # noqa: E402
-                       VIEWPORT, AppServer, browser_available, drag, pad_points, train_cli)
-from mnist_lab import runs  # noqa: E402
 
 WAIT = 180_000  # ms
 
@@ -66,6 +80,63 @@ def draw_digit(page) -> None:
     page.locator("[data-testid='stMain']").evaluate("el => el.scrollTo(0, 0)")
 
 
+# students and settings for a board worth looking at: three models, three learning rates
+CLASS = [
+    ("Ana", "lenet5", 0.01),
+    ("Ben", "lenet5", 0.003),
+    ("지우", "mlp", 0.01),
+    ("Dana", "simple_cnn", 0.01),
+    ("Eli", "lenet5", 0.03),
+    ("민준", "mlp", 0.003),
+    ("Fatima", "simple_cnn", 0.003),
+    ("Gus", "lenet5", 0.1),
+]
+
+
+def class_runs(data: Path, runs: Path, n: int, timeout: float = 900) -> None:
+    """Submit n class runs (CLASS's students and settings, round and round) and wait until all end."""
+    import json
+    import subprocess
+    import sys
+
+    ids = []
+    for k in range(n):
+        student, model, lr = CLASS[k % len(CLASS)]
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mnist_lab",
+                "submit",
+                "--model",
+                model,
+                "--preset",
+                "class",
+                "--lr",
+                str(lr),
+                "--student",
+                student,
+                "--runs-dir",
+                str(runs),
+                "--data",
+                str(data),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        ).stdout
+        ids.append(json.loads(out)["run_id"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [json.loads((runs / r / "status.json").read_text())["state"] for r in ids]
+        if all(s not in ("queued", "running") for s in states):
+            return
+        time.sleep(1)
+    raise SystemExit("the class runs did not end in time")
+
+
 def notes(page) -> list[str]:
     """Exceptions, errors and warnings shown on the page (one line each)."""
     out = []
@@ -81,7 +152,14 @@ def main() -> int:
     p.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     p.add_argument("--lang", default="en", choices=("en", "ko"))
     p.add_argument("--max-kb", type=int, default=300)
+    p.add_argument("--pages", help="comma-separated page names to capture (default: every page)")
+    p.add_argument("--with-run", action="store_true", help="train a short LeNet-5 run first, so Train shows one")
+    p.add_argument("--class-runs", type=int, default=0, help="submit this many class runs first, for the board")
+    p.add_argument("--teacher-password", help="start the server with it and sign in on the Teacher page")
+    p.add_argument("--name", default="Ana", help="the student name typed in the sidebar")
     args = p.parse_args()
+    wanted = set(args.pages.split(",")) if args.pages else None
+    prefix = "" if args.lang == "en" else f"{args.lang}_"
     if browser_available():
         raise SystemExit(browser_available())
     from playwright.sync_api import sync_playwright
@@ -91,36 +169,48 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mnist_lab_shots_") as tmp:
         tmp = Path(tmp)
         run_id = None
-        if not runs.default_checkpoint().is_file():
-            print("no shipped model: training LeNet-5 for one epoch ...", flush=True)
+        if args.with_run or not checkpoints.default_checkpoint().is_file():
+            print("training LeNet-5 for one epoch ...", flush=True)
             run_id = train_cli(Path(args.data), tmp / "runs", "--model", "lenet5", "--epochs", "1")
-        with AppServer(Path(args.data), tmp / "runs", tmp / "server.log") as server, sync_playwright() as pw:
+        if args.class_runs:
+            print(f"training {args.class_runs} class runs ...", flush=True)
+            class_runs(Path(args.data), tmp / "runs", args.class_runs)
+        env = {"MNIST_LAB_TEACHER_PASSWORD": args.teacher_password} if args.teacher_password else {}
+        with AppServer(Path(args.data), tmp / "runs", tmp / "server.log", env=env) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport=VIEWPORT)
             context.add_init_script(INIT_SCRIPT)
             page = context.new_page()
             page.set_default_timeout(WAIT)
-            page.goto(f"{server.url}/?lang={args.lang}")
+            page.goto(f"{server.url}/?lang={args.lang}&name={args.name}")
             page.wait_for_function(SETTLED, timeout=WAIT)
             links = page.evaluate(NAV_LINKS)
-            picked = run_id is None
+            # the run is picked only when there is no shipped model to show instead
+            picked = run_id is None or checkpoints.default_checkpoint().is_file()
             for i, url in enumerate(links):
+                name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0].lower() if i else "home"
+                if wanted is not None and name not in wanted:
+                    continue
                 t0 = time.perf_counter()
                 if i:
-                    wait_rerun(page, lambda: page.locator(
-                        "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']").nth(i).click())
+                    wait_rerun(page, lambda i=i: page.locator(NAV_LINK).nth(i).click())
                 if not picked and page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").count():
                     pick_run(page, run_id)
                     picked = True
                 if url.split("?")[0].rstrip("/").endswith("/Draw"):
                     draw_digit(page)
+                if name == "teacher" and args.teacher_password:
+                    page.locator("input[type='password']").fill(args.teacher_password)
+                    wait_rerun(page, lambda: page.locator("[data-testid='stFormSubmitButton'] button").click())
                 page.evaluate("document.activeElement && document.activeElement.blur()")
                 page.wait_for_function(QUIET, arg=1500, timeout=WAIT)
-                name = url.rstrip("/").rsplit("/", 1)[-1].split("?")[0].lower() if i else "home"
-                path = out / f"{i}_{name}.png"
+                path = out / f"{prefix}{i}_{name}.png"
                 size = save_png(page.screenshot(), path, args.max_kb)
-                print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {size / 1024:.0f} KB  "
-                      f"{time.perf_counter() - t0:.1f} s", flush=True)
+                print(
+                    f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {size / 1024:.0f} KB  "
+                    f"{time.perf_counter() - t0:.1f} s",
+                    flush=True,
+                )
                 for line in notes(page):
                     print("   ", line)
             browser.close()

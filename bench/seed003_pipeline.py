@@ -1,5 +1,6 @@
 """Seed 003's own training pipeline, unchanged in substance: torchvision DataLoader with
 ToTensor + Normalize, batch 64, 4 workers, SGD lr 0.01 momentum 0.5, one epoch of LeNet-5."""
+
 from __future__ import annotations
 
 import time
@@ -38,10 +39,15 @@ def run_seed003_epoch(root: str, device: str = "cpu", num_workers: int = 4) -> d
         for x, y in test_loader:
             correct += int((model(x.to(device)).argmax(1) == y.to(device)).sum())
     wall = time.perf_counter() - t0
-    return {"images_per_second": seen / train_s, "train_seconds": train_s, "wall_seconds": wall,
-            "test_accuracy": correct / len(test_ds)}
+    return {
+        "images_per_second": seen / train_s,
+        "train_seconds": train_s,
+        "wall_seconds": wall,
+        "test_accuracy": correct / len(test_ds),
+    }
 
 
 if __name__ == "__main__":
     import sys
+
     print(run_seed003_epoch(sys.argv[1] if len(sys.argv) > 1 else "../shared/datasets"))

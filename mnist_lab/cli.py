@@ -1,16 +1,21 @@
-"""`python -m mnist_lab train | eval | predict`: the same engine the app uses, from a terminal."""
+"""`mnist-lab train | submit | worker | eval | predict | export | runs` (also `python -m mnist_lab`): the
+engine the app uses, from a terminal. The parser needs no torch, so `--help` is instant and a queued run waits for its
+training slot as a small process; torch loads once the run may train."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import signal
 import sys
 import time
-import traceback
 from pathlib import Path
 
+from . import config
+from .errors import LabError
+
 T_START = time.perf_counter()
+PROG = "mnist-lab"
 
 
 class UsageError(Exception):
@@ -37,31 +42,27 @@ def _number(text: str) -> float:
 
 
 def build_parser() -> Parser:
-    from .models import MODELS
-    from .train import OPTIMIZERS, PRESETS, SCHEDULES
+    from . import __version__
 
-    p = Parser(prog="python -m mnist_lab", description="Train, evaluate and use MNIST models.")
+    p = Parser(prog=PROG, description="Train, evaluate and use MNIST models.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    t = sub.add_parser("train", help="train a model; writes a run folder under --runs-dir")
-    t.add_argument("--model", default="lenet5", help=f"one of {', '.join(MODELS)} (default lenet5)")
-    t.add_argument("--preset", default="fast", help=f"one of {', '.join(PRESETS)} (default fast)")
-    t.add_argument("--optimizer", help=f"one of {', '.join(OPTIMIZERS)}")
-    t.add_argument("--lr", type=_number, help="learning rate")
-    t.add_argument("--momentum", type=_number, help="SGD / RMSprop momentum")
-    t.add_argument("--weight-decay", type=_number, help="L2 weight decay")
-    t.add_argument("--batch-size", type=_int, help="images per step")
-    t.add_argument("--epochs", type=_int, help="passes over the training set")
-    t.add_argument("--seed", type=_int, help="random seed (same seed, same device: same numbers)")
-    t.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
-    t.add_argument("--normalize", help="minmax (x/255) or standardize (mean 0.1307, std 0.3081)")
-    t.add_argument("--schedule", help=f"learning-rate schedule: {', '.join(SCHEDULES)}")
-    t.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
-                   help="random shifts, scales, rotations and stroke widths while training")
-    t.add_argument("--dataset", choices=("mnist", "fashion"), help="mnist (default) or fashion")
-    t.add_argument("--train-limit", type=_int, help="use only the first N training images")
-    t.add_argument("--run-dir", help="train the run prepared in this folder (used by the app)")
+    t = sub.add_parser("train", help="train a model and follow it to the end; writes a run folder under --runs-dir")
+    _train_settings(t)
+    t.add_argument("--run-dir", help="train the run prepared in this folder now, in this process (a cluster job)")
+    _launch_options(t, student_required=False)
     _common(t, runs=True)
+
+    s = sub.add_parser("submit", help="queue a run like the app's Start button, print its id and return")
+    _train_settings(s)
+    _launch_options(s, student_required=True)
+    _common(s, runs=True)
+
+    w = sub.add_parser("worker", help="train queued runs one after another (the app and submit start these)")
+    w.add_argument("--backend", choices=("local", "ray"), default="local")
+    w.add_argument("--ray-address", help="the Ray dashboard's address, e.g. http://HEAD:8265")
+    _common(w, runs=True)
 
     e = sub.add_parser("eval", help="test accuracy of a run, a checkpoint or the shipped model")
     _model_source(e)
@@ -72,10 +73,49 @@ def build_parser() -> Parser:
     r.add_argument("images", nargs="+", help="image files")
     _model_source(r)
     _common(r, runs=True, data=False)
+
+    x = sub.add_parser("export", help="write a run's model (or the shipped one) as one ONNX file")
+    x.add_argument("--onnx", required=True, metavar="FILE", help="the .onnx file to write")
+    _model_source(x)
+    _common(x, runs=True, data=False)
+
     k = sub.add_parser("runs", help="list the runs, or delete runs that have ended")
     k.add_argument("--delete", nargs="+", metavar="RUN_ID", help="delete these runs (stop active ones first)")
     _common(k, runs=True, data=False)
     return p
+
+
+def _train_settings(t: Parser) -> None:
+    t.add_argument("--model", default="lenet5", help=f"one of {', '.join(config.INPUT_SIZES)} (default lenet5)")
+    t.add_argument("--preset", default="fast", help=f"one of {', '.join(config.PRESETS)} (default fast)")
+    t.add_argument("--optimizer", help=f"one of {', '.join(config.OPTIMIZERS)}")
+    t.add_argument("--lr", type=_number, help="learning rate")
+    t.add_argument("--momentum", type=_number, help="SGD / RMSprop momentum")
+    t.add_argument("--weight-decay", type=_number, help="L2 weight decay")
+    t.add_argument("--batch-size", type=_int, help="images per step")
+    t.add_argument("--epochs", type=_int, help="passes over the training set")
+    t.add_argument("--seed", type=_int, help="random seed (same seed, same device: same numbers)")
+    t.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
+    t.add_argument("--normalize", help="minmax (x/255) or standardize (mean 0.1307, std 0.3081)")
+    t.add_argument("--schedule", help=f"learning-rate schedule: {', '.join(config.SCHEDULES)}")
+    t.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="random shifts, scales, rotations and stroke widths while training",
+    )
+    t.add_argument("--dataset", choices=config.DATASETS, help="mnist (default) or fashion")
+    t.add_argument("--train-limit", type=_int, help="use only the first N training images")
+
+
+def _launch_options(p: Parser, student_required: bool) -> None:
+    p.add_argument("--student", required=student_required, help="the name shown with the run on the class board")
+    p.add_argument(
+        "--backend",
+        choices=("local", "ray"),
+        help="local processes (default), or a Ray cluster ($MNIST_LAB_RAY_ADDRESS selects it too)",
+    )
+    p.add_argument("--ray-address", help="the Ray dashboard's address, e.g. http://HEAD:8265")
 
 
 def _common(p: Parser, runs: bool, data: bool = True) -> None:
@@ -94,6 +134,7 @@ def _model_source(p: Parser) -> None:
 
 # ---------------------------------------------------------------- train
 
+
 class Progress:
     """A one-line progress bar on a terminal (stderr); epoch lines when not a terminal."""
 
@@ -105,149 +146,216 @@ class Progress:
     def __call__(self, ev: dict) -> None:
         kind = ev["type"]
         if kind == "start" and not self.quiet:
-            print(f"training on {ev['device_name']}: {ev['train_size']} images, {ev['epochs']} epoch(s), "
-                  f"{ev['total_steps']} steps", file=sys.stderr)
+            print(
+                f"training on {ev['device_name']}: {ev['train_size']} images, {ev['epochs']} epoch(s), "
+                f"{ev['total_steps']} steps",
+                file=sys.stderr,
+            )
         elif kind == "batch" and self.tty and (time.monotonic() - self.last > 0.1 or ev["step"] == ev["total_steps"]):
             self.last = time.monotonic()
             frac = ev["step"] / ev["total_steps"]
             bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
             eta = int(ev["eta"])
-            sys.stderr.write(f"\r[{bar}] {frac:4.0%} epoch {ev['epoch']}  loss {ev['loss']:.4f}  "
-                             f"{ev['images_per_s']:,.0f} img/s  ETA {eta // 60}:{eta % 60:02d} ")
+            sys.stderr.write(
+                f"\r[{bar}] {frac:4.0%} epoch {ev['epoch']}  loss {ev['loss']:.4f}  "
+                f"{ev['images_per_s']:,.0f} img/s  ETA {eta // 60}:{eta % 60:02d} "
+            )
             sys.stderr.flush()
         elif kind == "epoch" and not self.quiet:
             if self.tty:
                 sys.stderr.write("\n")
-            print(f"epoch {ev['epoch']}: train loss {ev['train_loss']:.4f} acc {ev['train_acc']:.2%} | "
-                  f"test loss {ev['test_loss']:.4f} acc {ev['test_acc']:.2%}", file=sys.stderr)
+            print(
+                f"epoch {ev['epoch']}: train loss {ev['train_loss']:.4f} acc {ev['train_acc']:.2%} | "
+                f"test loss {ev['test_loss']:.4f} acc {ev['test_acc']:.2%}",
+                file=sys.stderr,
+            )
 
 
-class MetricsWriter:
-    """Appends events to metrics.jsonl; flushes at most every 0.25 s, and always on epoch/end events."""
+TRAIN_SETTINGS = (
+    "optimizer",
+    "lr",
+    "momentum",
+    "weight_decay",
+    "batch_size",
+    "epochs",
+    "seed",
+    "device",
+    "normalize",
+    "schedule",
+    "augment",
+    "dataset",
+    "train_limit",
+)
 
-    def __init__(self, path: Path):
-        self.fh = open(path, "a", encoding="utf-8")
-        self.last = 0.0
 
-    def __call__(self, ev: dict) -> None:
-        self.fh.write(json.dumps(ev) + "\n")
-        now = time.monotonic()
-        if ev["type"] != "batch" or now - self.last > 0.25:
-            self.fh.flush()
-            self.last = now
-
-    def close(self) -> None:
-        self.fh.close()
+def _config(args) -> config.TrainConfig:
+    return config.make_config(args.model, args.preset, **{k: getattr(args, k) for k in TRAIN_SETTINGS})
 
 
-def _failure_reason(e: BaseException, device: str) -> str:
-    text = str(e)
-    if "out of memory" in text.lower() or type(e).__name__ == "OutOfMemoryError":
-        return f"out of memory on {device}: try a smaller batch size or a smaller model"
-    first = text.strip().splitlines()[0] if text.strip() else ""
-    return f"{type(e).__name__}: {first}"[:300]
+def _launcher(args):
+    from .jobs import launcher
+
+    return launcher(args.runs_dir, args.data, args.backend, args.ray_address)
+
+
+def _start(args):
+    """Check the settings and the data, then queue the run: (launcher, run)."""
+    cfg = _config(args)
+    launch = _launcher(args)
+    if launch.backend == "local":  # a Ray node reads the data where the cluster keeps it
+        from .data import find_dataset, not_found, resolve_root
+
+        if find_dataset(cfg.dataset, args.data) is None:
+            raise not_found(cfg.dataset, resolve_root(args.data))
+    student = None
+    if getattr(args, "student", None) is not None:
+        from .runs import student_name
+
+        student = student_name(args.student)
+    return launch, launch.start(cfg.to_dict(), student)
+
+
+def cmd_submit(args) -> int:
+    """Queue a run and return at once (what the Train page's Start button does)."""
+    _, run = _start(args)
+    print(json.dumps({"run_id": run.run_id}) if args.json else run.run_id)
+    return 0
 
 
 def cmd_train(args) -> int:
-    from .data import DataFormatError, DataNotFound, load_dataset
-    from .runs import Run, RunStore, save_checkpoint
-    from .train import ConfigError, config_from_dict, make_config, train
-
+    """Queue a run and follow it to its end, printing progress; Ctrl-C stops it (and keeps what it learned)."""
     if args.run_dir:
-        run = Run(Path(args.run_dir))
-        if not run.config_path.is_file():
-            raise UsageError(f"--run-dir {args.run_dir}: no config.json there")
+        return _execute(args)
+    from .metrics import MetricsTail
+    from .runs import ACTIVE
+
+    launch, run = _start(args)
+    progress, tail = Progress(quiet=args.json), MetricsTail(run.metrics_path)
+    said_queued = args.json
+    stopping = False
+    while True:
         try:
-            cfg = config_from_dict(run.config())
-        except (ConfigError, TypeError) as e:
-            run.set_status("failed", reason=str(e), pid=os.getpid())
-            raise UsageError(str(e)) from None
-    else:
-        overrides = {k: getattr(args, k) for k in ("optimizer", "lr", "momentum", "weight_decay",
-                                                   "batch_size", "epochs", "seed", "device", "normalize",
-                                                   "schedule", "augment", "dataset", "train_limit")}
-        try:
-            cfg = make_config(args.model, args.preset, **overrides)
-        except ConfigError as e:
-            raise UsageError(str(e)) from None
-        run = RunStore(args.runs_dir).create(cfg.to_dict())
+            for ev in tail.read():
+                progress(ev)
+            st = run.reconcile()
+            if st["state"] not in ACTIVE:
+                for ev in tail.read():
+                    progress(ev)
+                break
+            if st["state"] == "queued" and not said_queued:
+                from .jobs import runs_ahead
 
-    slot = _HELD.pop() if _HELD else _queue(run, quiet=args.json)
-    if slot is None:
-        return 0
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
-    should_stop = lambda: stop["flag"] or run.stop_requested()  # noqa: E731
-    if should_stop():  # stopped while torch was loading
-        slot.release()
-        run.set_status("stopped", reason="cancelled before it started")
-        return 0
-    run.set_status("running", started=time.time(), pid=os.getpid())
-    writer = MetricsWriter(run.metrics_path)
-    progress = Progress(quiet=args.json)
-    end = {"state": "failed", "reason": None, "test_accuracy": None, "device_name": cfg.device}
-    try:
-        data = load_dataset(cfg.dataset, args.data)
-
-        def on_event(ev):
-            writer(ev)
-            progress(ev)
-            if ev["type"] == "start":
-                run.set_status("running", device_name=ev["device_name"], total_steps=ev["total_steps"])
-            elif ev["type"] == "epoch":
-                run.set_status("running", test_accuracy=ev["test_acc"], epoch=ev["epoch"])
-
-        end = train(cfg, data, on_event, should_stop,
-                    lambda model, meta: save_checkpoint(run.checkpoint_path(), model, meta))
-    except (DataNotFound, DataFormatError, ConfigError) as e:
-        end.update(reason=str(e).splitlines()[0])
-        run.set_status("failed", reason=end["reason"])
-        writer.close()
-        print(str(e), file=sys.stderr)
-        return 2
-    except Exception as e:  # OOM, a damaged disk, a bug: the run ends failed with a plain reason
-        traceback.print_exc(file=open(run.log_path, "a"))
-        end.update(reason=_failure_reason(e, cfg.device))
-        writer({"type": "end", "state": "failed", "reason": end["reason"]})
-    finally:
-        slot.release()
-    writer.close()
-    run.set_status(end["state"], reason=end.get("reason"), test_accuracy=end.get("test_accuracy"),
-                   images_per_second=end.get("images_per_second"), device_name=end.get("device_name"))
-    summary = {"run_id": run.run_id, "model": cfg.model, "preset": cfg.preset, "state": end["state"],
-               "reason": end.get("reason"), "device": end.get("device_name"), "epochs": cfg.epochs,
-               "test_accuracy": end.get("test_accuracy"),
-               "train_images_per_second": end.get("images_per_second"),
-               "train_seconds": end.get("wall_seconds"),
-               "wall_seconds": time.perf_counter() - T_START, "run_dir": str(run.path)}
+                print(f"queued: {runs_ahead(run) or 0} run(s) ahead", file=sys.stderr)
+                said_queued = True
+            if st["state"] == "queued":
+                launch.ensure_workers()  # a worker that died meanwhile is replaced
+            time.sleep(0.2)
+        except KeyboardInterrupt:
+            if stopping:
+                return 130
+            stopping = True
+            print("stopping (Ctrl-C again to leave it running)...", file=sys.stderr)
+            launch.stop(run)
+    end = tail.last("end") or {}
+    summary = {
+        "run_id": run.run_id,
+        "model": args.model,
+        "preset": args.preset,
+        "state": st["state"],
+        "reason": st.get("reason"),
+        "device": st.get("device_name"),
+        "epochs": run.config().get("epochs"),
+        "test_accuracy": st.get("test_accuracy"),
+        "train_images_per_second": end.get("images_per_second"),
+        "train_seconds": end.get("wall_seconds"),
+        "wall_seconds": time.perf_counter() - T_START,
+        "run_dir": str(run.path),
+        "backend": launch.backend,
+    }
     if args.json:
         print(json.dumps(summary))
     else:
         acc = summary["test_accuracy"]
-        print(f"{end['state']}: run {run.run_id}" + (f", test accuracy {acc:.2%}" if acc is not None else "")
-              + (f" ({end['reason']})" if end.get("reason") else ""))
+        print(
+            f"{st['state']}: run {run.run_id}"
+            + (f", test accuracy {acc:.2%}" if acc is not None else "")
+            + (f" ({st['reason']})" if st.get("reason") else "")
+        )
+    return 0 if st["state"] in ("done", "stopped") else 1
+
+
+def _execute(args) -> int:
+    """`train --run-dir DIR`: train a prepared run in this process now, without the queue (a Ray job
+    on a cluster node does this; the app server's worker holds the slot meanwhile)."""
+    from .runs import Run
+    from .worker import StopFlag, train_run
+
+    run = Run(Path(args.run_dir))
+    if not run.config_path.is_file():
+        raise UsageError(f"--run-dir {args.run_dir}: no config.json there")
+    if run.status().get("backend") != "ray":  # on a cluster the run's owner is the app server's worker
+        run.set_status("running", pid=os.getpid(), started=time.time())
+    threads = os.environ.get("MNIST_LAB_TRAIN_THREADS", "")
+    if threads.isdigit() and int(threads) > 0:  # a cluster job's share of its node's cores
+        import torch
+
+        torch.set_num_threads(int(threads))
+    end = train_run(run, args.data, StopFlag(), on_event=Progress(quiet=args.json))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_id": run.run_id,
+                    "state": end["state"],
+                    "reason": end.get("reason"),
+                    "test_accuracy": end.get("test_accuracy"),
+                }
+            )
+        )
+    elif end.get("reason"):
+        print(f"{end['state']}: {end['reason']}", file=sys.stderr)
     return 0 if end["state"] in ("done", "stopped") else 1
+
+
+def cmd_worker(args) -> int:
+    from .worker import Worker
+
+    return Worker(args.runs_dir or runs_default(), args.data, args.backend or "local", args.ray_address).serve()
+
+
+def runs_default() -> Path:
+    from .runs import default_runs_dir
+
+    return default_runs_dir()
 
 
 # ---------------------------------------------------------------- runs
 
+
 def cmd_runs(args) -> int:
-    from .runs import RunActive, RunNotFound, RunStore
+    from .runs import RunStore
+
     store = RunStore(args.runs_dir)
     if args.delete:
         failed = 0
         for run_id in args.delete:
             try:
                 store.delete(run_id)
-            except (RunActive, RunNotFound, ValueError, OSError) as e:
+            except (LabError, OSError) as e:
                 failed += 1
                 print(json.dumps({"run_id": run_id, "error": str(e)}) if args.json else f"{run_id}: error: {e}")
             else:
                 print(json.dumps({"run_id": run_id, "deleted": True}) if args.json else f"{run_id}: deleted")
         return 1 if failed else 0
     for i in store.list():
-        row = {"run_id": i.run_id, "model": i.model, "preset": i.preset, "status": i.status,
-               "test_accuracy": i.test_accuracy, "reason": i.reason}
+        row = {
+            "run_id": i.run_id,
+            "model": i.model,
+            "preset": i.preset,
+            "status": i.status,
+            "test_accuracy": i.test_accuracy,
+            "reason": i.reason,
+        }
         acc = "" if i.test_accuracy is None else f"{i.test_accuracy:.2%}"
         print(json.dumps(row) if args.json else f"{i.run_id}  {i.status:<11} {acc:>7}  {i.reason or ''}".rstrip())
     return 0
@@ -255,35 +363,36 @@ def cmd_runs(args) -> int:
 
 # ---------------------------------------------------------------- eval / predict
 
+
 def _load(args):
-    from .runs import CheckpointError, RunNotFound, RunStore, default_checkpoint, load_model
-    try:
-        if args.run:
-            path = RunStore(args.runs_dir).get(args.run).checkpoint_path()
-        else:
-            path = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
-        return load_model(path)
-    except (CheckpointError, RunNotFound, ValueError) as e:
-        raise UsageError(str(e)) from None
+    from .checkpoints import default_checkpoint, load_model
+    from .runs import RunStore
+
+    if args.run:
+        path = RunStore(args.runs_dir).get(args.run).checkpoint_path()
+    else:
+        path = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
+    return load_model(path)
 
 
 def cmd_eval(args) -> int:
-    from .data import DataFormatError, DataNotFound, load_dataset
+    from .data import load_dataset
     from .evaluate import evaluate
+
     model, meta = _load(args)
-    try:
-        data = load_dataset(meta.get("dataset", "mnist"), args.data)
-    except (DataNotFound, DataFormatError) as e:
-        print(str(e), file=sys.stderr)
-        return 2
-    split = data.split(args.split)
-    ev = evaluate(model, split, meta["normalize"], meta["pad"])
-    out = {"model": meta["model"], "split": args.split, "test_accuracy": ev.accuracy, "n": len(split),
-           "per_class": [round(float(a), 4) for a in ev.per_class]}
+    split = load_dataset(meta.dataset, args.data).split(args.split)
+    ev = evaluate(model, split, meta.normalize, meta.pad)
+    out = {
+        "model": meta.model,
+        "split": args.split,
+        "test_accuracy": ev.accuracy,
+        "n": len(split),
+        "per_class": [round(float(a), 4) for a in ev.per_class],
+    }
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"{meta['model']}: {args.split} accuracy {ev.accuracy:.2%} on {len(split)} images")
+        print(f"{meta.model}: {args.split} accuracy {ev.accuracy:.2%} on {len(split)} images")
     return 0
 
 
@@ -292,7 +401,8 @@ def cmd_predict(args) -> int:
 
     from .evaluate import predict_proba
     from .images import ImageError, decode_image
-    from .preprocess import REASONS, prepare_digit
+    from .preprocess import prepare_digit
+
     model, meta = _load(args)
     failed = 0
     for path in args.images:
@@ -300,15 +410,15 @@ def cmd_predict(args) -> int:
             try:
                 data = Path(path).read_bytes()
             except OSError as e:
-                raise ImageError(f"cannot read the file ({e.strerror or e})") from None
+                raise ImageError("error.image.unreadable", error=e.strerror or str(e)) from None
             prepared = prepare_digit(decode_image(data, "RGBA"))
             if prepared.image is None:
-                raise ImageError(REASONS.get(prepared.reason, prepared.reason))
+                raise ImageError(f"reason.{prepared.reason}")
         except ImageError as e:
             failed += 1
             print(json.dumps({"path": path, "error": str(e)}) if args.json else f"{path}: error: {e}")
             continue
-        probs = predict_proba(model, prepared.image[None], meta["normalize"], meta["pad"])[0]
+        probs = predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0]
         label = int(np.argmax(probs))
         if args.json:
             print(json.dumps({"path": path, "label": label, "probabilities": [round(float(p), 6) for p in probs]}))
@@ -317,54 +427,45 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
-def wait_in_queue(argv: list[str]) -> bool | None:
-    """`train --run-dir DIR` (how the app starts runs): wait for a training slot before torch loads.
+def cmd_export(args) -> int:
+    """Raw pixels in, probabilities out: normalisation and padding are inside the file."""
+    from .export import INPUT, OPSET, OUTPUT, export_onnx
 
-    A run that waits its turn is then a small sleeping Python process (about 20 MB) instead of one
-    holding torch (about 600 MB), and ten runs queued at once do not all import torch together.
-    Returns None when argv is not such a run, True when the slot is held (kept in `_HELD`), and
-    False when the run was cancelled while it waited.
-    """
-    if not argv or argv[0] != "train" or "--run-dir" not in argv[:-1] or {"-h", "--help"} & set(argv):
-        return None
-    from .runs import Run
-
-    run = Run(Path(argv[argv.index("--run-dir") + 1]))
-    if not run.config_path.is_file():
-        return None  # cmd_train says what is wrong
-    slot = _queue(run, quiet=True)
-    if slot is None:
-        return False
-    _HELD.append(slot)
-    return True
-
-
-def _queue(run, quiet: bool):
-    """Mark the run queued and wait for its slot; None (and the run 'stopped') if cancelled first."""
-    from .jobs import max_concurrent, wait_for_slot
-
-    stop = {"flag": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
-    run.set_status("queued", pid=os.getpid())
-    say = None if quiet else lambda: print("waiting for a free training slot (another run is training)...",
-                                          file=sys.stderr)
-    slot = wait_for_slot(run, max_concurrent(), lambda: stop["flag"] or run.stop_requested(), say)
-    if slot is None:
-        run.set_status("stopped", reason="cancelled before it started")
-    return slot
+    model, meta = _load(args)
+    t0 = time.perf_counter()
+    size = export_onnx(model, meta, args.onnx)
+    if args.json:
+        out = {
+            "model": meta.model,
+            "path": str(Path(args.onnx).expanduser()),
+            "bytes": size,
+            "opset": OPSET,
+            "input": INPUT,
+            "output": OUTPUT,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        print(json.dumps(out))
+    else:
+        print(f"exported {meta.model} to {args.onnx} ({size} bytes)")
+    return 0
 
 
-_HELD: list = []  # the slot wait_in_queue acquired, handed to cmd_train
+COMMANDS = {
+    "train": cmd_train,
+    "submit": cmd_submit,
+    "worker": cmd_worker,
+    "eval": cmd_eval,
+    "predict": cmd_predict,
+    "export": cmd_export,
+    "runs": cmd_runs,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        if wait_in_queue(argv) is False:
-            return 0
-        args = build_parser().parse_args(argv)
-        return {"train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "runs": cmd_runs}[args.command](args)
-    except UsageError as e:
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        return COMMANDS[args.command](args)
+    except (UsageError, LabError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

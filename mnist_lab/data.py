@@ -4,6 +4,7 @@ Where the files are looked for, in order: the folder given (`--data`), else `$MN
 else a user cache folder. Inside it: torchvision's layout (`ROOT/MNIST/raw/`), the four files
 (plain or .gz) directly in the folder, or a Keras-style `mnist.npz`.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -12,16 +13,33 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
+
+from .config import DATASETS
+from .errors import LabError
+from .files import atomic_write_bytes
+
+if TYPE_CHECKING:  # torch loads where tensors are made: finding the files (the CLI's submit) needs none
+    import torch
 
 MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
-DATASETS = ("mnist", "fashion")
+# English names, saved in checkpoints for the CLI; the app shows i18n.class_names(dataset, lang)
 CLASS_NAMES = {
     "mnist": [str(i) for i in range(10)],
-    "fashion": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    "fashion": [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ],
 }
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -33,11 +51,11 @@ _TV_FOLDER = {"mnist": "MNIST", "fashion": "FashionMNIST"}
 _SYSTEM_DIRS = {"mnist": [], "fashion": [Path("/usr/share/datasets/fashion-mnist")]}
 
 
-class DataNotFound(Exception):
+class DataNotFound(LabError):
     """The dataset is not on disk and could not be downloaded; the message says how to fix it."""
 
 
-class DataFormatError(ValueError):
+class DataFormatError(LabError, ValueError):
     """A dataset file is not what it claims to be."""
 
 
@@ -74,51 +92,50 @@ def resolve_root(data_arg: str | os.PathLike | None = None) -> Path:
 
 # ---------------------------------------------------------------- file readers
 
+
 def _open_bytes(path: Path) -> bytes:
     data = path.read_bytes()
     if path.suffix == ".gz":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as e:
-            raise DataFormatError(f"{path.name}: not a readable .gz file ({e})") from None
+        except (OSError, EOFError):
+            raise DataFormatError("error.data.gz", file=path.name) from None
     return data
 
 
 def parse_idx(data: bytes, name: str = "file") -> np.ndarray:
     """Parse an IDX file (MNIST's format): images (N,28,28) or labels (N,), as uint8."""
     if len(data) < 8:
-        raise DataFormatError(f"{name}: too short to be an IDX file ({len(data)} bytes)")
+        raise DataFormatError("error.data.idx_short", file=name, size=len(data))
     zero, dtype, ndim = data[0:2], data[2], data[3]
     if zero != b"\x00\x00" or dtype != 0x08 or ndim not in (1, 3):
-        magic = int.from_bytes(data[:4], "big")
-        raise DataFormatError(
-            f"{name}: wrong magic number {magic:#010x} (expected 0x00000801 for labels "
-            "or 0x00000803 for images)")
+        raise DataFormatError("error.data.idx_magic", file=name, magic=f"{int.from_bytes(data[:4], 'big'):#010x}")
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise DataFormatError(f"{name}: truncated header")
+        raise DataFormatError("error.data.idx_header", file=name)
     shape = struct.unpack(">" + "I" * ndim, data[4:header])
     expected = int(np.prod(shape))
     if len(data) - header != expected:
-        raise DataFormatError(
-            f"{name}: holds {len(data) - header} bytes of data but its header promises "
-            f"{expected} (truncated or damaged file)")
+        raise DataFormatError("error.data.idx_size", file=name, found=len(data) - header, expected=expected)
     if ndim == 3 and shape[1:] != (28, 28):
-        raise DataFormatError(f"{name}: images are {shape[1]}x{shape[2]}, expected 28x28")
+        raise DataFormatError("error.data.idx_side", file=name, h=shape[1], w=shape[2])
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(shape)
 
 
 def _check_pair(images: np.ndarray, labels: np.ndarray, what: str) -> Split:
+    import torch
+
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataFormatError(f"{what}: images must have shape (N, 28, 28), got {images.shape}")
+        raise DataFormatError("error.data.shape", what=what, shape=str(images.shape))
     if labels.ndim != 1:
-        raise DataFormatError(f"{what}: labels must be one number per image, got shape {labels.shape}")
+        raise DataFormatError("error.data.labels_shape", what=what, shape=str(labels.shape))
     if len(images) != len(labels):
-        raise DataFormatError(f"{what}: {len(images)} images but {len(labels)} labels")
+        raise DataFormatError("error.data.count", what=what, images=len(images), labels=len(labels))
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
-        raise DataFormatError(f"{what}: labels must be 0-9, found {labels.min()}..{labels.max()}")
-    return Split(torch.from_numpy(np.array(images, dtype=np.uint8)),
-                 torch.from_numpy(np.asarray(labels).astype(np.int64)))
+        raise DataFormatError("error.data.label_range", what=what, lo=int(labels.min()), hi=int(labels.max()))
+    return Split(
+        torch.from_numpy(np.array(images, dtype=np.uint8)), torch.from_numpy(np.asarray(labels).astype(np.int64))
+    )
 
 
 def read_npz(source: Path | bytes) -> dict[str, Split]:
@@ -128,13 +145,12 @@ def read_npz(source: Path | bytes) -> dict[str, Split]:
         with np.load(fh, allow_pickle=False) as z:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]
             if missing:
-                raise DataFormatError(f"mnist.npz: missing arrays {', '.join(missing)} "
-                                      "(expected x_train, y_train, x_test, y_test)")
+                raise DataFormatError("error.data.npz_missing", arrays=", ".join(missing))
             arrays = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
     except DataFormatError:
         raise
-    except Exception as e:  # zipfile.BadZipFile, ValueError for pickled object arrays, ...
-        raise DataFormatError(f"mnist.npz: not a readable .npz file ({type(e).__name__})") from None
+    except Exception as e:  # noqa: BLE001 -- zipfile.BadZipFile, ValueError for pickled object arrays, ...
+        raise DataFormatError("error.data.npz_bad", kind=type(e).__name__) from None
     return {s: _check_pair(arrays[f"x_{s}"], arrays[f"y_{s}"], f"mnist.npz {s}") for s in ("train", "test")}
 
 
@@ -174,27 +190,28 @@ def find_dataset(name: str = "mnist", root: str | os.PathLike | None = None) -> 
     return None
 
 
-def missing_message(name: str, root: Path, why: str = "") -> str:
-    folder = root / _TV_FOLDER[name] / "raw"
-    files = "\n".join(f"  - {f}  (or {f}.gz)" for f in ALL_FILES)
-    return (f"{'MNIST' if name == 'mnist' else 'Fashion-MNIST'} was not found"
-            f"{' and could not be downloaded (' + why + ')' if why else ''}.\n"
-            f"Looked in: {folder}\n"
-            f"Expected these four files there:\n{files}\n"
-            + ("or a Keras-style mnist.npz in " + str(root) + ".\n" if name == "mnist" else "")
-            + "Fix: copy the files into that folder, or point at a folder that has them with "
-              "`--data DIR` or the environment variable MNIST_LAB_DATA=DIR.")
+def not_found(name: str, root: Path, why: str | None = None) -> DataNotFound:
+    """The error that says where the files were looked for and how to put them there."""
+    params = dict(
+        name="MNIST" if name == "mnist" else "Fashion-MNIST",
+        folder=str(root / _TV_FOLDER[name] / "raw"),
+        files="\n".join(f"  - {f}  (or {f}.gz)" for f in ALL_FILES),
+        root=str(root),
+    )
+    if why:
+        return DataNotFound("error.data.not_downloaded", why=why, **params)
+    return DataNotFound("error.data.not_found", **params)
 
 
 def _download(name: str, root: Path) -> None:
     from torchvision import datasets as tvd  # imported here: slow, and only needed online
+
     cls = tvd.MNIST if name == "mnist" else tvd.FashionMNIST
     cls(str(root), train=True, download=True)
     cls(str(root), train=False, download=True)
 
 
-def load_dataset(name: str = "mnist", root: str | os.PathLike | None = None,
-                 download: bool = True) -> Dataset:
+def load_dataset(name: str = "mnist", root: str | os.PathLike | None = None, download: bool = True) -> Dataset:
     """Load both splits of a dataset; download it with torchvision when absent and online."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
@@ -203,12 +220,11 @@ def load_dataset(name: str = "mnist", root: str | os.PathLike | None = None,
     if where is None and download:
         try:
             _download(name, root)
-        except Exception as e:  # no network: URLError, RuntimeError from torchvision's mirrors
-            raise DataNotFound(missing_message(
-                name, root, f"no internet connection, or the download servers did not answer: {type(e).__name__}")) from None
+        except Exception as e:  # noqa: BLE001 -- no network: URLError, RuntimeError from torchvision's mirrors
+            raise not_found(name, root, type(e).__name__) from None
         where = find_dataset(name, root)
     if where is None:
-        raise DataNotFound(missing_message(name, root))
+        raise not_found(name, root)
     path = Path(where)
     # torchvision's layout is read with our own IDX parser: the same tensors as
     # torchvision.datasets.MNIST(root).data / .targets (a test checks it), without the 2.5 s
@@ -219,6 +235,7 @@ def load_dataset(name: str = "mnist", root: str | os.PathLike | None = None,
 
 # ---------------------------------------------------------------- uploads
 
+
 def import_files(files: dict[str, bytes], root: str | os.PathLike | None = None) -> Path:
     """Check uploaded dataset files (the four IDX files, plain or .gz, or one mnist.npz) and store them."""
     root = resolve_root(root)
@@ -227,42 +244,39 @@ def import_files(files: dict[str, bytes], root: str | os.PathLike | None = None)
     if npz:
         read_npz(names[npz[0]])  # validates
         root.mkdir(parents=True, exist_ok=True)
-        _atomic_write(root / "mnist.npz", names[npz[0]])
+        atomic_write_bytes(root / "mnist.npz", names[npz[0]])
         return root / "mnist.npz"
     by_stem = {}
     for n, b in names.items():
         stem = n[:-3] if n.endswith(".gz") else n
         stem = stem.replace(".idx", "-idx")  # also accept Kaggle's t10k-images.idx3-ubyte
         if stem not in ALL_FILES:
-            raise DataFormatError(f"{n}: not one of the MNIST file names ({', '.join(ALL_FILES)})")
+            raise DataFormatError("error.data.unknown_name", file=n, names=", ".join(ALL_FILES))
         if n.endswith(".gz"):
             try:
                 b = gzip.decompress(b)
             except (OSError, EOFError):
-                raise DataFormatError(f"{n}: not a readable .gz file") from None
+                raise DataFormatError("error.data.gz", file=n) from None
         by_stem[stem] = b
     missing = [s for s in ALL_FILES if s not in by_stem]
     if missing:
-        raise DataFormatError("missing " + ", ".join(missing) + " (upload all four files, or one mnist.npz)")
+        raise DataFormatError("error.data.upload_missing", files=", ".join(missing))
     for split, (img, lbl) in FILES.items():
         _check_pair(parse_idx(by_stem[img], img), parse_idx(by_stem[lbl], lbl), split)
     folder = root / "MNIST" / "raw"
     folder.mkdir(parents=True, exist_ok=True)
     for stem, b in by_stem.items():
-        _atomic_write(folder / stem, b)
+        atomic_write_bytes(folder / stem, b)
     return folder
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 # ---------------------------------------------------------------- normalisation
 
+
 def to_float(images: torch.Tensor, normalize: str = "minmax", pad: int = 0) -> torch.Tensor:
     """uint8 (N,28,28) -> float32 (N,1,28+2p,28+2p): minmax (x/255), standardize, or none."""
+    import torch
+
     x = images.unsqueeze(1).float()
     if normalize == "minmax":
         x = x / 255.0
@@ -282,9 +296,28 @@ def mean_std(images: torch.Tensor) -> tuple[float, float]:
 
     Exact and fast: from the histogram of the 256 grey levels rather than 47 million floats.
     """
+    import torch
+
     counts = torch.bincount(images.reshape(-1).to(torch.uint8), minlength=256).double()
     levels = torch.arange(256, dtype=torch.float64) / 255.0
     n = counts.sum()
     mean = (counts * levels).sum() / n
     var = (counts * (levels - mean) ** 2).sum() / (n - 1)
     return float(mean), float(var.sqrt())
+
+
+def class_counts(split: Split) -> np.ndarray:
+    """Images per class, (10,) int."""
+    import torch
+
+    return torch.bincount(split.labels, minlength=10).numpy()
+
+
+def class_means(split: Split) -> np.ndarray:
+    """The average image of each class, (10, 28, 28) float 0..255 (zeros for a class with no images)."""
+    import torch
+
+    sums = torch.zeros(10, 28 * 28, dtype=torch.float64)
+    sums.index_add_(0, split.labels, split.images.reshape(len(split), -1).double())
+    counts = torch.bincount(split.labels, minlength=10).clamp(min=1).double()
+    return (sums / counts[:, None]).reshape(10, 28, 28).float().numpy()

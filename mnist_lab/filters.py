@@ -1,10 +1,13 @@
 """Image kernels applied two ways: OpenCV's filter2D and PyTorch's conv2d give the same numbers."""
+
 from __future__ import annotations
 
 import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from .errors import LabError
 
 KERNELS: dict[str, np.ndarray] = {
     "sobel_x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32),
@@ -17,12 +20,16 @@ KERNELS: dict[str, np.ndarray] = {
 }
 
 
+class FilterError(LabError, ValueError):
+    """Kernel, stride and padding that do not fit the picture."""
+
+
 def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
     """Length of a conv output along one axis: floor((n + 2p - k) / s) + 1."""
     if stride < 1 or padding < 0 or k < 1:
-        raise ValueError("need kernel >= 1, stride >= 1 and padding >= 0")
+        raise FilterError("error.filter.bad_params")
     if n + 2 * padding < k:
-        raise ValueError(f"kernel ({k}) is larger than the padded input ({n + 2 * padding})")
+        raise FilterError("error.filter.kernel_too_big", k=k, n=n + 2 * padding)
     return (n + 2 * padding - k) // stride + 1
 
 
@@ -87,20 +94,21 @@ def builtin_pictures(size: int = 128) -> dict[str, np.ndarray]:
     tri = np.array([[s // 2, s * 55 // 100], [s * 9 // 10, s * 9 // 10], [s // 10, s * 9 // 10]], np.int32)
     cv2.fillPoly(shapes, [tri], 120)
 
-    checker = (((np.arange(s)[:, None] // (s // 8)) + (np.arange(s)[None, :] // (s // 8))) % 2 * 255)
+    checker = ((np.arange(s)[:, None] // (s // 8)) + (np.arange(s)[None, :] // (s // 8))) % 2 * 255
 
     rings = (127.5 + 127.5 * np.cos(40 * np.hypot(xx - 0.5, yy - 0.5))).astype(np.uint8)
 
     digit = np.zeros((s, s), np.uint8)
-    cv2.putText(digit, "7", (s // 4, s * 85 // 100), cv2.FONT_HERSHEY_SIMPLEX, s / 36, 255,
-                max(1, s // 14), cv2.LINE_AA)
+    cv2.putText(
+        digit, "7", (s // 4, s * 85 // 100), cv2.FONT_HERSHEY_SIMPLEX, s / 36, 255, max(1, s // 14), cv2.LINE_AA
+    )
 
     scene = np.zeros((s, s, 3), np.uint8)
-    scene[..., 0] = (80 + 100 * yy).astype(np.uint8)           # sky: darker blue at the top
+    scene[..., 0] = (80 + 100 * yy).astype(np.uint8)  # sky: darker blue at the top
     scene[..., 1] = (150 + 60 * yy).astype(np.uint8)
     scene[..., 2] = 235
-    scene[s * 2 // 3:] = (60, 160, 50)                         # grass
-    cv2.circle(scene, (s * 4 // 5, s // 5), s // 9, (255, 220, 40), -1)   # sun
+    scene[s * 2 // 3 :] = (60, 160, 50)  # grass
+    cv2.circle(scene, (s * 4 // 5, s // 5), s // 9, (255, 220, 40), -1)  # sun
     cv2.rectangle(scene, (s // 5, s * 2 // 5), (s // 2, s * 3 // 4), (200, 60, 50), -1)  # house
     roof = np.array([[s // 6, s * 2 // 5], [s * 21 // 40, s * 2 // 5], [s * 7 // 20, s // 4]], np.int32)
     cv2.fillPoly(scene, [roof], (120, 70, 40))

@@ -1,42 +1,53 @@
-"""Safe decoding of untrusted uploaded image bytes into numpy arrays."""
+"""Pictures: safe decoding of untrusted uploaded bytes into numpy arrays, grey and smaller copies."""
+
 from __future__ import annotations
 
 import io
 import warnings
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import LabError
 
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 8000
 
 _SIXTEEN_BIT = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
-_READ_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError,
-                Image.DecompressionBombError)
+_READ_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    Image.DecompressionBombError,
+)
 
 
-class ImageError(ValueError):
-    """An upload that cannot be used as an image; str(e) is a one-line user message."""
+class ImageError(LabError, ValueError):
+    """An upload that cannot be used as an image."""
 
 
 def _open(data: bytes) -> Image.Image:
     """Read only the header, refusing empty, unknown and oversized images."""
     if not data:
-        raise ImageError("The file is empty.")
+        raise ImageError("error.image.empty")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise ImageError(f"The image is too large; the limit is {MAX_PIXELS:,} pixels.") from None
+        raise ImageError("error.image.bomb", limit=f"{MAX_PIXELS:,}") from None
     except (UnidentifiedImageError, *_READ_ERRORS):
-        raise ImageError("This file is not an image we can read (try PNG, JPEG, GIF, BMP or WebP).") from None
+        raise ImageError("error.image.unknown") from None
     w, h = im.size
     if w < 1 or h < 1:
-        raise ImageError("The image has no pixels.")
+        raise ImageError("error.image.no_pixels")
     if w > MAX_SIDE or h > MAX_SIDE or w * h > MAX_PIXELS:
-        raise ImageError(f"The image is too large ({w}×{h}); the limit is {MAX_SIDE} pixels a side "
-                         f"and {MAX_PIXELS:,} pixels in all.")
+        raise ImageError("error.image.too_large", w=w, h=h, side=MAX_SIDE, limit=f"{MAX_PIXELS:,}")
     return im
 
 
@@ -73,5 +84,27 @@ def decode_image(data: bytes, mode: str = "L") -> np.ndarray:
     except ImageError:
         raise
     except _READ_ERRORS:
-        raise ImageError("The image file is damaged or incomplete.") from None
+        raise ImageError("error.image.damaged") from None
     return np.ascontiguousarray(out)
+
+
+def to_gray(img: np.ndarray) -> np.ndarray:
+    """Grey float32 0..255 of a grey, RGB or RGBA uint8 picture (ITU-R 601 weights, as cv2 and PIL use;
+    alpha is ignored)."""
+    img = np.asarray(img)
+    if img.ndim == 2:
+        return img.astype(np.float32)
+    if img.ndim == 3 and img.shape[2] == 1:
+        return img[..., 0].astype(np.float32)
+    if img.ndim != 3 or img.shape[2] not in (3, 4):
+        raise ValueError(f"expected HxW, HxWx3 or HxWx4 image, got shape {img.shape}")
+    return cv2.cvtColor(np.ascontiguousarray(img[..., :3], dtype=np.float32), cv2.COLOR_RGB2GRAY)
+
+
+def fit(img: np.ndarray, side: int = 192) -> np.ndarray:
+    """Shrink a picture so its longer side is at most `side` pixels (charts of big pictures are slow)."""
+    h, w = img.shape[:2]
+    if max(h, w) <= side:
+        return img
+    scale = side / max(h, w)
+    return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)

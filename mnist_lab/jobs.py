@@ -1,43 +1,88 @@
-"""Training runs as child processes: `python -m mnist_lab train --run-dir DIR`.
+"""Launching training runs: a first-come queue in the runs folder, and workers that train what it holds.
 
-A run's process outlives the page that started it (its own session, not the server's child
-group), writes everything to its folder, and waits for a free slot before it trains: slots are
-lock files under `runs/.slots/`, held with flock, so the kernel frees a slot when its process
-dies, however it dies.
+Starting a run writes its folder (state `queued`) and a ticket `runs/.queue/<created ns>-<run id>`;
+nothing else runs for it yet. A worker (`mnist-lab worker`) holds one of the folder's training
+slots, takes the oldest ticket, trains that run and takes the next, until the queue has been
+empty for a while. So a class pressing Start together costs one torch import per slot, not one
+per run, and a queued run costs no process at all.
+
+Slots are lock files under `runs/.slots/`, held with flock: the kernel frees a slot when its worker
+dies, however it dies. The queue is changed only under `runs/.queue.lock`, so a run is claimed by
+one worker and a cancelled run by nobody.
+
+Two backends share all of this and differ only in what a worker does with a run:
+- local (the default): the worker trains it in its own process;
+- ray: the worker submits it to a Ray cluster as a job named after the run, follows it, and stops
+  it through Ray (see `cluster.py`). The queue and the slots stay on this machine either way.
 """
+
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from .runs import Run, RunStore, pid_alive
+from .errors import LabError, Message
+from .files import atomic_write_json
+from .runs import ACTIVE, Run, RunInfo, RunNotFound, RunStore, pid_alive
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+WORKER_IDLE_S = 30.0  # a worker with nothing to do for this long exits (and frees its memory)
 
 
-def max_concurrent() -> int:
-    """How many runs may train at once: $MNIST_LAB_MAX_RUNS, else 1 on CPU, 2 per GPU."""
-    env = os.environ.get("MNIST_LAB_MAX_RUNS", "")
-    if env.isdigit() and int(env) > 0:
-        return int(env)
-    import torch
-    return 2 * torch.cuda.device_count() if torch.cuda.is_available() else 1
+class LaunchError(LabError):
+    """A run that cannot be started: a class limit, or a cluster that cannot be reached."""
+
+
+# ---------------------------------------------------------------- limits
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def gpu_count() -> int:
+    """GPUs this machine shows, without importing torch (it takes 1.5 s): CUDA_VISIBLE_DEVICES,
+    else the NVIDIA driver's list."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return len(list(gpus.iterdir())) if gpus.is_dir() else 0
+
+
+def max_concurrent(backend: str = "local") -> int:
+    """How many runs may train at once: $MNIST_LAB_MAX_RUNS, else 4 jobs on a Ray cluster, 2 per GPU,
+    or one per CPU core (measured: two one-thread workers train more images a second than one
+    two-thread worker on a 2-core machine; bench/bench_class.py --slots)."""
+    explicit = _env_int("MNIST_LAB_MAX_RUNS")
+    if explicit:
+        return explicit
+    if backend == "ray":
+        return 4
+    gpus = gpu_count()
+    return 2 * gpus if gpus else max(1, min(8, os.cpu_count() or 1))
+
+
+def train_threads(slots: int) -> int:
+    """Torch threads of one local worker: $MNIST_LAB_TRAIN_THREADS, else the cores shared by the slots."""
+    return _env_int("MNIST_LAB_TRAIN_THREADS") or max(1, (os.cpu_count() or 1) // max(1, slots))
 
 
 def runs_per_session() -> int:
     """How many runs one browser session may have queued or training: $MNIST_LAB_RUNS_PER_SESSION, else 2."""
-    env = os.environ.get("MNIST_LAB_RUNS_PER_SESSION", "")
-    return int(env) if env.isdigit() and int(env) > 0 else 2
+    return _env_int("MNIST_LAB_RUNS_PER_SESSION") or 2
 
 
 def still_active(run_ids, runs_dir=None) -> list[str]:
     """The runs among run_ids that are queued or training now (dead processes are not counted)."""
-    from .runs import ACTIVE, RunNotFound
     store, out = RunStore(runs_dir), []
     for run_id in run_ids:
         try:
@@ -48,95 +93,121 @@ def still_active(run_ids, runs_dir=None) -> list[str]:
     return out
 
 
-def start_run(config: dict, runs_dir=None, data_root=None) -> Run:
-    """Create the run folder (queued) and start its training process; returns at once."""
-    run = RunStore(runs_dir).create(config)
-    cmd = [sys.executable, "-m", "mnist_lab", "train", "--run-dir", str(run.path.resolve())]
-    if data_root:
-        cmd += ["--data", str(data_root)]
-    # the slot count is decided here, where torch is loaded already: the child waits for its slot
-    # before it imports torch (cli.wait_in_queue)
-    env = {**os.environ, "MNIST_LAB_MAX_RUNS": str(max_concurrent()), "PYTHONPATH": os.pathsep.join(
-        p for p in (PACKAGE_PARENT, os.environ.get("PYTHONPATH")) if p)}
-    with open(run.log_path, "ab") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
-    if run.status().get("pid") is None:  # the child writes its own pid as it starts; never undo its news
-        run.set_status("queued", pid=proc.pid)
-    # reap the child when it ends, so it does not linger as a zombie of the server
-    threading.Thread(target=proc.wait, daemon=True).start()
-    return run
+def session_is_full(run_ids, runs_dir=None) -> list[str]:
+    """The session's active runs when it may start no more (runs_per_session()), else []."""
+    active = still_active(run_ids, runs_dir)
+    return active if len(active) >= runs_per_session() else []
 
 
-def stop_run(run: Run) -> None:
-    """Ask a run to stop: a STOP file the trainer checks after every batch (and while queued).
-
-    It finishes the current batch, saves what it learned and ends 'stopped'; a queued run is
-    cancelled. A file rather than a signal: a signal that lands while the child is still
-    importing would kill it before it can save anything.
-    """
-    run.request_stop()
+# ---------------------------------------------------------------- the class's settings
 
 
-def _pid_of(ticket: Path) -> int | None:
-    try:
-        return int(ticket.read_text())
-    except (OSError, ValueError):
-        return None
+@dataclass
+class ClassSettings:
+    """What the teacher caps for the whole class (runs/.class/settings.json); None means no cap."""
 
+    max_epochs: int | None = None
+    runs_per_student: int | None = None
 
-def waiting_tickets(runs_root: Path) -> list[Path]:
-    """The queue, first come first: `runs/.queue/<created ns>-<run id>` files holding the waiter's pid.
+    @staticmethod
+    def path(runs_root: Path) -> Path:
+        return Path(runs_root) / ".class" / "settings.json"
 
-    A ticket whose process has died (killed while it waited), or that never got its pid written,
-    is removed here, so it blocks nobody.
-    """
-    qdir = Path(runs_root) / ".queue"
-    live = []
-    for ticket in sorted(qdir.iterdir()) if qdir.is_dir() else []:
-        pid = _pid_of(ticket)
+    @classmethod
+    def load(cls, runs_root: Path) -> ClassSettings:
         try:
-            young = time.time() - ticket.stat().st_mtime < 10  # an empty ticket may be being written
-        except OSError:
-            continue
-        if pid_alive(pid) if pid is not None else young:
-            live.append(ticket)
-        else:
-            ticket.unlink(missing_ok=True)
-    return live
+            d = json.loads(cls.path(runs_root).read_text())
+        except (OSError, ValueError):
+            return cls()
+        d = d if isinstance(d, dict) else {}
+        return cls(
+            *(
+                d.get(k) if isinstance(d.get(k), int) and d.get(k) > 0 else None
+                for k in ("max_epochs", "runs_per_student")
+            )
+        )
+
+    def save(self, runs_root: Path) -> None:
+        self.path(runs_root).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(
+            self.path(runs_root), {"max_epochs": self.max_epochs, "runs_per_student": self.runs_per_student}
+        )
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def _queue_dir(root: Path) -> Path:
+    return Path(root) / ".queue"
+
+
+@contextlib.contextmanager
+def _queue_lock(root: Path) -> Iterator[None]:
+    Path(root).mkdir(parents=True, exist_ok=True)
+    with open(Path(root) / ".queue.lock", "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def _tickets(root: Path) -> list[Path]:
+    qdir = _queue_dir(root)
+    return sorted(p for p in qdir.iterdir() if not p.name.startswith(".")) if qdir.is_dir() else []
+
+
+def _run_of(ticket: Path) -> str:
+    return ticket.name.split("-", 1)[1]
+
+
+def enqueue(run: Run) -> None:
+    """Put a queued run at the back of the queue (ordered by the time it was created)."""
+    created = run.status().get("created") or time.time()
+    qdir = _queue_dir(run.path.parent)
+    qdir.mkdir(parents=True, exist_ok=True)
+    (qdir / f"{int(created * 1e9):020d}-{run.run_id}").touch()
+
+
+def queued(root: Path) -> list[str]:
+    """Run ids waiting for a slot, first come first."""
+    return [_run_of(t) for t in _tickets(root)]
 
 
 def runs_ahead(run: Run) -> int | None:
     """How many queued runs will get a slot before this one (None when it is not waiting)."""
-    names = [t.name.split("-", 1)[1] for t in waiting_tickets(run.path.parent)]
-    return names.index(run.run_id) if run.run_id in names else None
+    ids = queued(run.path.parent)
+    return ids.index(run.run_id) if run.run_id in ids else None
 
 
-def wait_for_slot(run: Run, limit: int, cancelled, on_wait=None, poll: float = 0.5) -> "Slot | None":
-    """Queue this run and block until it holds a training slot (None if cancelled() while waiting).
+def claim_next(root: Path, owner_pid: int, backend: str = "local") -> Run | None:
+    """Take the oldest queued run for this worker: it is marked running (owned by owner_pid) before
+    its ticket goes, so a run is never both queued and unowned. Tickets of runs that were deleted,
+    cancelled or stopped meanwhile are dropped on the way."""
+    with _queue_lock(root):
+        for ticket in _tickets(root):
+            run = Run(Path(root) / _run_of(ticket))
+            state = run.status()["state"] if run.config_path.is_file() else None
+            if state == "queued" and run.stop_requested():
+                run.set_status("stopped", reason=Message("reason.cancelled"))
+            elif state == "queued":
+                run.set_status("running", pid=owner_pid, backend=backend, started=time.time())
+                ticket.unlink(missing_ok=True)
+                return run
+            ticket.unlink(missing_ok=True)
+    return None
 
-    Runs get slots in the order they were created: only the head of the queue tries for a slot,
-    so a student who pressed Start first trains first, however many wait.
-    """
-    slot = Slot(run.path.parent, limit)
-    qdir = run.path.parent / ".queue"
-    qdir.mkdir(parents=True, exist_ok=True)
-    created = run.status().get("created") or time.time()
-    ticket = qdir / f"{int(created * 1e9):020d}-{run.run_id}"
-    ticket.write_text(str(os.getpid()))
-    try:
-        while True:
-            if cancelled():
-                return None
-            head = waiting_tickets(run.path.parent)[:1]
-            if head == [ticket] and slot.try_acquire():
-                return slot
-            if on_wait:
-                on_wait()
-                on_wait = None
-            time.sleep(poll)
-    finally:
-        ticket.unlink(missing_ok=True)
+
+def cancel(run: Run) -> bool:
+    """Take a run out of the queue before any worker has it: True if it was still waiting."""
+    with _queue_lock(run.path.parent):
+        mine = [t for t in _tickets(run.path.parent) if _run_of(t) == run.run_id]
+        if not mine or run.status()["state"] != "queued":
+            return False
+        for t in mine:
+            t.unlink(missing_ok=True)
+        run.set_status("stopped", reason=Message("reason.cancelled"))
+        return True
+
+
+# ---------------------------------------------------------------- slots and workers
 
 
 class Slot:
@@ -147,20 +218,191 @@ class Slot:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.limit = limit
         self.fh = None
+        self.index: int | None = None
 
     def try_acquire(self) -> bool:
         for i in range(self.limit):
-            fh = open(self.dir / f"slot-{i}.lock", "a+")
+            fh = open(self.dir / f"slot-{i}.lock", "a+")  # noqa: SIM115 -- held open as the lock itself
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 fh.close()
                 continue
-            self.fh = fh
+            self.fh, self.index = fh, i
             return True
         return False
 
     def release(self) -> None:
         if self.fh:
             self.fh.close()
-            self.fh = None
+            self.fh = self.index = None
+
+
+def free_slots(root: Path, limit: int) -> int:
+    """Slots no worker holds right now."""
+    held = []
+    try:
+        for _ in range(limit):  # hold each free one while counting, so no slot is counted twice
+            probe = Slot(root, limit)
+            if not probe.try_acquire():
+                break
+            held.append(probe)
+        return len(held)
+    finally:
+        for probe in held:
+            probe.release()
+
+
+@dataclass
+class WorkerInfo:
+    pid: int
+    backend: str
+    slot: int | None
+    run_id: str | None
+    started: float
+
+
+def workers(root: Path) -> list[WorkerInfo]:
+    """The live workers of a runs folder (each writes runs/.workers/<pid>.json); stale files are removed."""
+    out = []
+    wdir = Path(root) / ".workers"
+    for f in sorted(wdir.glob("*.json")) if wdir.is_dir() else []:
+        try:
+            d = json.loads(f.read_text())
+            info = WorkerInfo(int(d["pid"]), str(d["backend"]), d.get("slot"), d.get("run_id"), float(d["started"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if pid_alive(info.pid):
+            out.append(info)
+        else:
+            f.unlink(missing_ok=True)
+    return out
+
+
+# ---------------------------------------------------------------- launchers
+
+
+class Launcher:
+    """start, stop, status and list runs; the queue and the slots are the runs folder's."""
+
+    backend = "local"
+
+    def __init__(self, runs_dir=None, data_root=None, slots: int | None = None):
+        self.store = RunStore(runs_dir)
+        self.root = self.store.root
+        self.data_root = data_root
+        self.slots = slots or max_concurrent(self.backend)
+
+    def start(self, config: dict, student: str | None = None) -> Run:
+        """Queue a run and make sure a worker will train it; returns at once."""
+        self.check_class_limits(config, student)
+        run = self.store.create(config, student=student)
+        enqueue(run)
+        self.ensure_workers()
+        return run
+
+    def check_class_limits(self, config: dict, student: str | None) -> None:
+        caps = ClassSettings.load(self.root)
+        if caps.max_epochs and int(config.get("epochs") or 0) > caps.max_epochs:
+            raise LaunchError("error.class.max_epochs", epochs=config.get("epochs"), max=caps.max_epochs)
+        if caps.runs_per_student and student:
+            mine = [i for i in self.store.list() if i.student == student and i.status in ACTIVE]
+            if len(mine) >= caps.runs_per_student:
+                raise LaunchError("error.class.runs_per_student", n=len(mine), max=caps.runs_per_student)
+
+    def stop(self, run: Run) -> None:
+        """A queued run leaves the queue; a training one finishes its batch, saves what it learned and
+        ends 'stopped' (a STOP file its worker checks after every batch: a signal landing while torch
+        loads would kill it before it saves anything)."""
+        if not cancel(run):
+            run.request_stop()
+
+    def status(self, run_id: str) -> dict:
+        return self.store.get(run_id).reconcile()
+
+    def list(self) -> list[RunInfo]:
+        return self.store.list()
+
+    def worker_command(self) -> list[str]:
+        cmd = [
+            sys.executable,
+            "-m",
+            "mnist_lab",
+            "worker",
+            "--runs-dir",
+            str(self.root.resolve()),
+            "--backend",
+            self.backend,
+        ]
+        if self.data_root:
+            cmd += ["--data", str(Path(self.data_root).resolve())]
+        return cmd
+
+    def ensure_workers(self) -> int:
+        """Start a worker for each free slot while runs wait (cheap to call on every page view:
+        it also restarts the work after a worker died or the machine rebooted). Returns how many."""
+        waiting = len(_tickets(self.root))
+        if not waiting:
+            return 0
+        n = min(waiting, free_slots(self.root, self.slots))
+        if n == 0:
+            return 0
+        wdir = self.root / ".workers"
+        wdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "MNIST_LAB_MAX_RUNS": str(self.slots)}
+        with open(wdir / "workers.log", "ab") as log:
+            for _ in range(n):
+                # its own session: a worker outlives the page, the server and the CLI that started it
+                proc = subprocess.Popen(
+                    self.worker_command(),
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )
+                _reap(proc)
+        return n
+
+
+class LocalLauncher(Launcher):
+    """Workers on this machine train in their own processes (the default: nothing to install)."""
+
+
+class RayLauncher(Launcher):
+    """Workers on this machine submit each run to a Ray cluster as a job, follow it and stop it."""
+
+    backend = "ray"
+
+    def __init__(self, address: str, runs_dir=None, data_root=None, slots: int | None = None):
+        super().__init__(runs_dir, data_root, slots)
+        self.address = address
+
+    def worker_command(self) -> list[str]:
+        return [*super().worker_command(), "--ray-address", self.address]
+
+
+def launcher(runs_dir=None, data_root=None, backend: str | None = None, ray_address: str | None = None) -> Launcher:
+    """The launcher the settings ask for: Ray when an address is given (or $MNIST_LAB_RAY_ADDRESS), else local."""
+    address = ray_address or os.environ.get("MNIST_LAB_RAY_ADDRESS")
+    if backend == "ray" or (backend is None and address):
+        if not address:
+            raise LaunchError("error.ray.no_address")
+        return RayLauncher(address, runs_dir, data_root)
+    return LocalLauncher(runs_dir, data_root)
+
+
+def _reap(proc: subprocess.Popen) -> None:
+    """Collect the child's exit status when it ends, so it does not linger as a zombie of the server."""
+    import threading
+
+    threading.Thread(target=proc.wait, daemon=True).start()
+
+
+def start_run(config: dict, runs_dir=None, data_root=None, student: str | None = None) -> Run:
+    """Queue a run with the launcher the environment asks for; returns at once."""
+    return launcher(runs_dir, data_root).start(config, student)
+
+
+def stop_run(run: Run) -> None:
+    launcher(run.path.parent).stop(run)

@@ -1,22 +1,28 @@
-"""The models, by name. Each is an nn.Sequential of named layers, so pages can walk them in order."""
+"""The models, by name. Each is an nn.Sequential of named layers, so pages can walk them in order.
+
+Their titles and descriptions are in the catalog (`model.title.NAME`, `model.desc.NAME`), so they
+read in the user's language; their names and input sizes are in `config.INPUT_SIZES`.
+"""
+
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 from torch import nn
+
+from .config import INPUT_SIZES
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    title: str
     input_size: int  # 28, or 32 for a model that expects MNIST padded by 2 px
     build: Callable[[], nn.Sequential]
-    description: str
 
 
 def _seq(*layers: tuple[str, nn.Module]) -> nn.Sequential:
@@ -26,10 +32,15 @@ def _seq(*layers: tuple[str, nn.Module]) -> nn.Sequential:
 def simple_cnn() -> nn.Sequential:
     """Seed 000's 4-layer CNN on 32x32 input, Glorot-uniform (gain sqrt 2) weights, zero biases."""
     model = _seq(
-        ("conv1", nn.Conv2d(1, 20, 5)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
-        ("conv2", nn.Conv2d(20, 10, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("conv1", nn.Conv2d(1, 20, 5)),
+        ("relu1", nn.ReLU()),
+        ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(20, 10, 5)),
+        ("relu2", nn.ReLU()),
+        ("pool2", nn.MaxPool2d(2)),
         ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(10 * 5 * 5, 20)), ("relu3", nn.ReLU()),
+        ("fc1", nn.Linear(10 * 5 * 5, 20)),
+        ("relu3", nn.ReLU()),
         ("fc2", nn.Linear(20, 10)),
     )
     for m in model:
@@ -42,11 +53,17 @@ def simple_cnn() -> nn.Sequential:
 def lenet5() -> nn.Sequential:
     """Seed 003's LeNet-5 (ReLU, max-pool): 61,706 parameters."""
     return _seq(
-        ("c1", nn.Conv2d(1, 6, 5, padding=2)), ("relu1", nn.ReLU()), ("s2", nn.MaxPool2d(2)),
-        ("c3", nn.Conv2d(6, 16, 5)), ("relu3", nn.ReLU()), ("s4", nn.MaxPool2d(2)),
-        ("c5", nn.Conv2d(16, 120, 5)), ("relu5", nn.ReLU()),
+        ("c1", nn.Conv2d(1, 6, 5, padding=2)),
+        ("relu1", nn.ReLU()),
+        ("s2", nn.MaxPool2d(2)),
+        ("c3", nn.Conv2d(6, 16, 5)),
+        ("relu3", nn.ReLU()),
+        ("s4", nn.MaxPool2d(2)),
+        ("c5", nn.Conv2d(16, 120, 5)),
+        ("relu5", nn.ReLU()),
         ("flatten", nn.Flatten()),
-        ("f6", nn.Linear(120, 84)), ("relu6", nn.ReLU()),
+        ("f6", nn.Linear(120, 84)),
+        ("relu6", nn.ReLU()),
         ("f7", nn.Linear(84, 10)),
     )
 
@@ -55,37 +72,53 @@ def mlp() -> nn.Sequential:
     """A plain two-hidden-layer perceptron: the baseline a CNN should beat."""
     return _seq(
         ("flatten", nn.Flatten()),
-        ("fc1", nn.Linear(28 * 28, 256)), ("relu1", nn.ReLU()),
-        ("fc2", nn.Linear(256, 128)), ("relu2", nn.ReLU()),
+        ("fc1", nn.Linear(28 * 28, 256)),
+        ("relu1", nn.ReLU()),
+        ("fc2", nn.Linear(256, 128)),
+        ("relu2", nn.ReLU()),
         ("fc3", nn.Linear(128, 10)),
     )
 
 
 def _block(i: int, cin: int, cout: int, padding: int = 1) -> list[tuple[str, nn.Module]]:
-    return [(f"conv{i}", nn.Conv2d(cin, cout, 3, padding=padding, bias=False)),
-            (f"bn{i}", nn.BatchNorm2d(cout)), (f"relu{i}", nn.ReLU())]
+    return [
+        (f"conv{i}", nn.Conv2d(cin, cout, 3, padding=padding, bias=False)),
+        (f"bn{i}", nn.BatchNorm2d(cout)),
+        (f"relu{i}", nn.ReLU()),
+    ]
 
 
 def modern_cnn() -> nn.Sequential:
     """A small modern CNN: 3x3 convolutions with batch norm, global average pooling (~99k parameters)."""
     return _seq(
-        *_block(1, 1, 16), *_block(2, 16, 32), ("pool1", nn.MaxPool2d(2)),
-        *_block(3, 32, 64), ("pool2", nn.MaxPool2d(2)),
+        *_block(1, 1, 16),
+        *_block(2, 16, 32),
+        ("pool1", nn.MaxPool2d(2)),
+        *_block(3, 32, 64),
+        ("pool2", nn.MaxPool2d(2)),
         *_block(4, 64, 128, padding=0),
-        ("gap", nn.AdaptiveAvgPool2d(1)), ("flatten", nn.Flatten()),
-        ("dropout", nn.Dropout(0.1)), ("fc", nn.Linear(128, 10)),
+        ("gap", nn.AdaptiveAvgPool2d(1)),
+        ("flatten", nn.Flatten()),
+        ("dropout", nn.Dropout(0.1)),
+        ("fc", nn.Linear(128, 10)),
     )
 
 
-MODELS: dict[str, ModelSpec] = {s.name: s for s in (
-    ModelSpec("simple_cnn", "Simple CNN (seed 000)", 32, simple_cnn,
-              "conv 20@5x5 - pool - conv 10@5x5 - pool - dense 20 - dense 10, on 32x32 padded input"),
-    ModelSpec("lenet5", "LeNet-5 (seed 003)", 28, lenet5,
-              "C1 6@5x5 - S2 - C3 16@5x5 - S4 - C5 120@5x5 - F6 84 - F7 10"),
-    ModelSpec("mlp", "MLP baseline", 28, mlp, "784 - 256 - 128 - 10, no convolutions"),
-    ModelSpec("modern_cnn", "Modern CNN (batch norm)", 28, modern_cnn,
-              "four 3x3 conv + batch norm blocks, global average pooling, dropout"),
-)}
+_BUILDERS = {"simple_cnn": simple_cnn, "lenet5": lenet5, "mlp": mlp, "modern_cnn": modern_cnn}
+if _BUILDERS.keys() != INPUT_SIZES.keys():
+    raise RuntimeError("config.INPUT_SIZES and models._BUILDERS must name the same models")
+MODELS: dict[str, ModelSpec] = {name: ModelSpec(name, INPUT_SIZES[name], build) for name, build in _BUILDERS.items()}
+
+
+@contextmanager
+def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
+    """model.eval() inside the block, then the mode it had before (a training run may be using it)."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
 
 
 def build_model(name: str) -> nn.Sequential:
@@ -111,12 +144,15 @@ def summary(model: str | nn.Sequential, input_size: int | None = None) -> list[d
         model = build_model(model)
     x = torch.zeros(1, 1, input_size or 28, input_size or 28)
     rows = []
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
+    with eval_mode(model), torch.no_grad():
         for name, layer in model.named_children():
             x = layer(x)
-            rows.append({"layer": name, "type": type(layer).__name__,
-                         "output_shape": tuple(x.shape[1:]), "params": count_params(layer)})
-    model.train(was_training)
+            rows.append(
+                {
+                    "layer": name,
+                    "type": type(layer).__name__,
+                    "output_shape": tuple(x.shape[1:]),
+                    "params": count_params(layer),
+                }
+            )
     return rows

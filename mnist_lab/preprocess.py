@@ -3,6 +3,7 @@
 MNIST digits were made like this: the ink's bounding box scaled to fit 20x20 (aspect kept,
 anti-aliased), then placed in a 28x28 field so that the centre of mass sits at the centre.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -10,22 +11,23 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-REASONS = {
-    "blank": "No digit found: the picture is empty or has too little contrast.",
-    "noise": "No clear digit found: the picture looks like noise.",
-}
-WORK_SIDE = 1024         # larger pictures are shrunk first (speed)
-MIN_CONTRAST = 0.1       # ink must differ from the background by ~25 grey levels
-MIN_STRUCTURE = 0.3      # neighbouring ink pixels must correlate (noise does not)
-STROKE_IN_BOX = 2.0      # thinnest stroke, in pixels of the 20x20 box (MNIST strokes are ~2-3 px)
+from .images import to_gray
+
+# why no digit came out; the catalog says each in words (`reason.blank`, ...)
+REASONS = ("blank", "noise")
+WORK_SIDE = 1024  # larger pictures are shrunk first (speed)
+MIN_CONTRAST = 0.1  # ink must differ from the background by ~25 grey levels
+MIN_STRUCTURE = 0.3  # neighbouring ink pixels must correlate (noise does not)
+STROKE_IN_BOX = 2.0  # thinnest stroke, in pixels of the 20x20 box (MNIST strokes are ~2-3 px)
 
 
 @dataclass
 class Prepared:
     """28x28 uint8 white-on-black digit, or None with a reason code (see REASONS)."""
+
     image: np.ndarray | None
     reason: str | None = None
-    box: tuple[int, int, int, int] | None = None          # ink box (x0, y0, x1, y1) in the input, exclusive
+    box: tuple[int, int, int, int] | None = None  # ink box (x0, y0, x1, y1) in the input, exclusive
     stages: dict[str, np.ndarray] = field(default_factory=dict)  # intermediate pictures for teaching
 
 
@@ -35,48 +37,69 @@ def _to_gray(img: np.ndarray) -> np.ndarray | None:
     if img.dtype != np.uint8:
         scale = 255.0 if img.size and np.nanmax(img) <= 1.0 else 1.0
         img = np.clip(np.nan_to_num(img.astype(np.float64)) * scale, 0, 255).astype(np.uint8)
-    if img.ndim == 2:
-        return img.astype(np.float32) / 255
-    if img.ndim != 3 or img.shape[2] not in (1, 3, 4):
-        raise ValueError(f"expected HxW, HxWx3 or HxWx4 image, got shape {img.shape}")
-    if img.shape[2] == 1:
-        return img[..., 0].astype(np.float32) / 255
-    gray = cv2.cvtColor(np.ascontiguousarray(img[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.float32) / 255
-    if img.shape[2] == 3:
+    gray = to_gray(img) / 255
+    if img.ndim == 2 or img.shape[2] != 4:
         return gray
     alpha = img[..., 3].astype(np.float32) / 255
     if alpha.min() >= 1.0:
         return gray
     if alpha.max() == 0:
         return None
-    stroke = float((gray * alpha).sum() / alpha.sum())   # mean colour of what was drawn
+    stroke = float((gray * alpha).sum() / alpha.sum())  # mean colour of what was drawn
     backdrop = 0.0 if stroke >= 0.5 else 1.0
     return gray * alpha + backdrop * (1 - alpha)
 
 
+def _frame(gray: np.ndarray) -> np.ndarray:
+    """The pixels along the picture's edge, which is mostly background."""
+    b = max(1, min(gray.shape) // 20)
+    return np.concatenate([gray[:b].ravel(), gray[-b:].ravel(), gray[:, :b].ravel(), gray[:, -b:].ravel()])
+
+
+def _dark_ink(gray: np.ndarray, frame: np.ndarray, even: bool) -> bool:
+    """Whether the ink is darker than what is around it (paper) or brighter (the Draw page's pad).
+
+    On an even backdrop, the ink is the extreme of the picture furthest from the backdrop. On an
+    uneven one (a photo half in shadow, whose edge is no single level), each pixel is compared with
+    the median of its neighbourhood instead, which is the background wherever ink covers less than
+    half of it and which keeps a shadow's sharp edge: the ink is the side that strays furthest.
+    """
+    if even:
+        level = float(np.median(frame))
+        lo, hi = np.percentile(gray, [0.5, 99.5])
+        return level - lo > hi - level
+    f = 128 / max(gray.shape)
+    small = gray if f >= 1 else cv2.resize(gray, (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f))),
+                                           interpolation=cv2.INTER_AREA)  # fmt: skip
+    k = max(3, min(small.shape) // 4 | 1)
+    background = cv2.medianBlur(np.rint(small * 255).astype(np.uint8), k).astype(np.float32) / 255
+    stray = small - background
+    return float(np.percentile(-stray, 99.5)) > float(np.percentile(stray, 99.5))
+
+
 def _ink_map(gray: np.ndarray) -> np.ndarray:
     """Ink as bright values on a zero background: fix polarity, then subtract the (uneven) background."""
-    lo, hi = np.percentile(gray, [0.5, 99.5])
-    b = max(1, min(gray.shape) // 20)
-    frame = np.concatenate([gray[:b].ravel(), gray[-b:].ravel(), gray[:, :b].ravel(), gray[:, -b:].ravel()])
-    level = float(np.median(frame))     # the picture's edge is mostly background
-    if level - lo > hi - level:         # ink darker than the background: paper
-        gray = 1.0 - gray
+    frame = _frame(gray)
+    lo, hi = np.percentile(frame, [5, 95])
+    even = hi - lo <= 0.01  # the Draw page's pad, a scan: no lighting to remove
+    if _dark_ink(gray, frame, even):
+        gray, frame = 1.0 - gray, 1.0 - frame
     small = min(gray.shape)
-    if small >= 64:
-        k = small // 5 | 1              # wider than any stroke: an opening erases strokes, keeps lighting
+    if small >= 64 and not even:
+        k = small // 5 | 1  # wider than any stroke: an opening erases strokes, keeps lighting
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-        background = cv2.blur(cv2.morphologyEx(gray, cv2.MORPH_OPEN, kernel), (k, k))
+        opened = cv2.morphologyEx(gray, cv2.MORPH_OPEN, kernel)
+        # smoothed, but never below the opening: a plain blur smeared a shadow's sharp edge into ink
+        background = np.maximum(cv2.blur(opened, (k // 4 | 1, k // 4 | 1)), opened)
         background = np.minimum(background, gray)
     else:
-        background = np.full_like(gray, np.median(gray))
+        background = np.full_like(gray, np.median(frame) if small >= 64 else np.median(gray))
     return np.clip(gray - background, 0, 1)
 
 
 def _structure(ink: np.ndarray) -> float:
     """Largest correlation of the ink with itself shifted by one pixel (~0 for noise, high for strokes)."""
-    pairs = [(ink[:, :-1], ink[:, 1:]), (ink[:-1], ink[1:]), (ink[:-1, :-1], ink[1:, 1:]),
-             (ink[:-1, 1:], ink[1:, :-1])]
+    pairs = [(ink[:, :-1], ink[:, 1:]), (ink[:-1], ink[1:]), (ink[:-1, :-1], ink[1:, 1:]), (ink[:-1, 1:], ink[1:, :-1])]
     best = 0.0
     for a, b in pairs:
         if not a.size:
@@ -108,8 +131,9 @@ def _keep_main_parts(mask: np.ndarray) -> np.ndarray:
 def _stroke_width(mask: np.ndarray) -> float:
     """Rough stroke width: 2 * area / boundary length."""
     m = mask.astype(np.uint8)
-    inner = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), borderType=cv2.BORDER_CONSTANT,
-                      borderValue=0)
+    inner = cv2.erode(
+        m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    )
     boundary = int(m.sum()) - int(inner.sum())
     return 2.0 * m.sum() / max(boundary, 1)
 
@@ -123,7 +147,7 @@ def _centre(fitted: np.ndarray) -> np.ndarray:
     top = int(np.clip(round(14 - cy), 0, 28 - h))
     left = int(np.clip(round(14 - cx), 0, 28 - w))
     out = np.zeros((28, 28), np.float32)
-    out[top:top + h, left:left + w] = fitted
+    out[top : top + h, left : left + w] = fitted
     return out
 
 
@@ -135,8 +159,7 @@ def prepare_digit(img: np.ndarray) -> Prepared:
     h0, w0 = gray.shape
     factor = min(1.0, WORK_SIDE / max(h0, w0))
     if factor < 1.0:
-        gray = cv2.resize(gray, (max(1, round(w0 * factor)), max(1, round(h0 * factor))),
-                          interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(gray, (max(1, round(w0 * factor)), max(1, round(h0 * factor))), interpolation=cv2.INTER_AREA)
     ink = _ink_map(gray)
     stages = {"ink": ink}
     contrast = float(cv2.blur(ink, (3, 3)).max()) if min(ink.shape) >= 3 else float(ink.max())

@@ -3,6 +3,7 @@
 Every file that a reader may see half-written is written to a temporary name and renamed, except
 metrics.jsonl, which is append-only and read tolerantly (a half-written last line is skipped).
 """
+
 from __future__ import annotations
 
 import json
@@ -11,98 +12,39 @@ import re
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # torch is imported only where checkpoints are read or written, so that a queued
-    import torch   # run's process (which imports this module) stays small until it may train
+from .errors import LabError, Message
+from .files import atomic_write_json, read_jsonl
 
 STATES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-ASSETS = Path(__file__).parent / "assets"
+_KEEP: str = "\0keep"  # set_status without a reason keeps the one status.json has
 
 
-class RunNotFound(KeyError):
+class RunNotFound(LabError, KeyError):
     """No run folder with that id."""
 
-    def __str__(self) -> str:
-        return f"no run named {self.args[0]!r}"
 
-
-class RunActive(ValueError):
+class RunActive(LabError, ValueError):
     """The run is queued or training: stop it before deleting it."""
 
-    def __str__(self) -> str:
-        return f"run {self.args[0]!r} is queued or training: stop it first"
 
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be loaded; the message is one plain line."""
+class BadRunId(LabError, ValueError):
+    """An id that is not a run's name and could reach outside the runs folder."""
 
 
 def default_runs_dir() -> Path:
     return Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
 
 
-def default_checkpoint() -> Path:
-    """The model shipped with the package, used until the user picks a run of their own."""
-    return ASSETS / "default_model.pt"
-
-
 def check_run_id(run_id: str) -> str:
     """Refuse ids that could reach outside the runs folder ('../x', '/abs', 'a/b')."""
     if not isinstance(run_id, str) or not _ID_RE.match(run_id) or ".." in run_id:
-        raise ValueError(f"invalid run id {run_id!r}: use letters, digits, '-', '_' and '.' only")
+        raise BadRunId("error.run.bad_id", run=repr(run_id))
     return run_id
-
-
-def atomic_write(path: Path, write) -> None:
-    """write(fh) into a temporary file, then rename it over path: a reader never sees half a file,
-    and a failed write leaves the previous file as it was."""
-    # unique per call: two threads of one server process may write the same file at once
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda fh: fh.write(data))
-
-
-def atomic_write_json(path: Path, obj) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1).encode())
-
-
-def read_jsonl(path: Path, offset: int = 0) -> tuple[list[dict], int]:
-    """Events from a JSON-lines file from a byte offset; stops before an unfinished last line."""
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
-    except FileNotFoundError:
-        return [], offset
-    events, pos = [], 0
-    while True:
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            break
-        line = data[pos:nl]
-        pos = nl + 1
-        try:
-            ev = json.loads(line)
-        except ValueError:
-            continue  # a damaged line: skip it, keep the rest
-        if isinstance(ev, dict):
-            events.append(ev)
-    return events, offset + pos
 
 
 def pid_alive(pid) -> bool:
@@ -126,10 +68,43 @@ def _clean_status(st: dict) -> dict:
     for key in ("test_accuracy", "created", "started", "ended", "updated"):
         if key in st and (isinstance(st[key], bool) or not isinstance(st[key], (int, float))):
             del st[key]
-    for key in ("reason", "device_name"):
+    for key in ("reason", "device_name", "student"):
         if st.get(key) is not None and not isinstance(st[key], str):
             st[key] = str(st[key])
     return st
+
+
+STUDENT_MAX = 40
+# characters that reorder or hide the text around a name (bidi overrides and isolates, zero-width
+# marks); right-to-left letters themselves are kept
+_HIDDEN = {
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    0xFEFF,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+}
+
+
+def student_name(text: str | None) -> str:
+    """A student's name as the app keeps it: one line of plain text, at most STUDENT_MAX characters.
+
+    Control and bidi-override characters go, runs of spaces become one; LabError if nothing is left.
+    Pages show it as text (never as HTML or markdown).
+    """
+    import unicodedata
+
+    spaced = (" " if c.isspace() else c for c in str(text or ""))
+    kept = "".join(c for c in spaced if ord(c) not in _HIDDEN and unicodedata.category(c) not in ("Cc", "Cf", "Co"))
+    name = " ".join(kept.split())[:STUDENT_MAX].strip()
+    if not name:
+        raise LabError("error.student.empty")
+    return name
 
 
 @dataclass
@@ -145,6 +120,8 @@ class RunInfo:
     ended: float | None
     device: str | None
     epochs: int | None
+    student: str | None = None
+    config: dict = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float | None:
@@ -184,10 +161,17 @@ class Run:
                 return _clean_status(st)
         except (OSError, ValueError):
             pass
-        return {"state": "interrupted", "reason": "status.json is missing or damaged"}
+        return {"state": "interrupted", **Message("reason.status_damaged").status_fields()}
 
-    def set_status(self, state: str, **fields) -> dict:
-        st = {**self.status(), **fields, "state": state, "updated": time.time()}
+    def set_status(self, state: str, reason: str | Message | None = _KEEP, **fields) -> dict:
+        """Write status.json; a reason given as a Message keeps its key, so pages can translate it."""
+        if reason is _KEEP:
+            said = {}
+        elif isinstance(reason, Message):
+            said = reason.status_fields()
+        else:
+            said = {"reason": reason, "reason_key": None, "reason_params": None}
+        st = {**self.status(), **fields, **said, "state": state, "updated": time.time()}
         if state not in ACTIVE:
             st.setdefault("ended", time.time())
         atomic_write_json(self.status_path, st)
@@ -205,20 +189,37 @@ class Run:
     def reconcile(self) -> dict:
         """Mark a queued/running run whose process is gone as interrupted; return the status."""
         st = self.status()
-        if st["state"] in ACTIVE and not pid_alive(st.get("pid")):
-            # a run just created by the app has no pid for a moment: give that a grace period
-            if st.get("pid") is not None or time.time() - st.get("updated", 0) > 10:
-                has_ckpt = self.checkpoint_path().exists()
-                reason = ("the training process ended unexpectedly (killed, crashed or the machine "
-                          "restarted)" + ("; the last saved checkpoint is kept" if has_ckpt else ""))
-                st = self.set_status("interrupted", reason=reason)
+        if st["state"] == "queued" and st.get("pid") is None:
+            # waiting in the queue owns no process; a queued run without its ticket was lost
+            # (its folder copied in by hand, say): after a grace period for the ticket to be written
+            if self.ticket() is None and time.time() - st.get("updated", 0) > 10:
+                st = self.set_status("interrupted", reason=Message("reason.not_in_queue"))
+        elif st["state"] in ACTIVE and not pid_alive(st.get("pid")):
+            kept = "_kept" if self.checkpoint_path().exists() else ""
+            st = self.set_status("interrupted", reason=Message(f"reason.process_gone{kept}"))
         return st
+
+    def ticket(self) -> Path | None:
+        """Its ticket in the queue (runs/.queue/<created ns>-<run id>), while it waits for a worker."""
+        return next(iter(self.path.parent.glob(f".queue/*-{self.run_id}")), None)
 
     def info(self) -> RunInfo:
         cfg, st = self.config(), self.reconcile()
-        return RunInfo(self.run_id, cfg.get("model", "?"), cfg.get("preset", "?"), st["state"],
-                       st.get("reason"), st.get("test_accuracy"), st.get("created"), st.get("started"),
-                       st.get("ended"), st.get("device_name"), cfg.get("epochs"))
+        return RunInfo(
+            self.run_id,
+            cfg.get("model", "?"),
+            cfg.get("preset", "?"),
+            st["state"],
+            st.get("reason"),
+            st.get("test_accuracy"),
+            st.get("created"),
+            st.get("started"),
+            st.get("ended"),
+            st.get("device_name"),
+            cfg.get("epochs"),
+            st.get("student"),
+            cfg,
+        )
 
 
 class RunStore:
@@ -227,7 +228,7 @@ class RunStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root else default_runs_dir()
 
-    def create(self, config: dict) -> Run:
+    def create(self, config: dict, student: str | None = None) -> Run:
         self.root.mkdir(parents=True, exist_ok=True)
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.get('model', 'run')}-{secrets.token_hex(2)}"
         run = Run(self.root / check_run_id(run_id))
@@ -235,14 +236,23 @@ class RunStore:
         now = time.time()
         # status first: a folder counts as a run once config.json is there, and a reader that
         # lists the runs at that moment must find its status, not "missing or damaged"
-        atomic_write_json(run.status_path, {"state": "queued", "reason": None, "created": now, "updated": now})
+        atomic_write_json(
+            run.status_path,
+            {
+                "state": "queued",
+                "reason": None,
+                "created": now,
+                "updated": now,
+                "student": student_name(student) if student else None,
+            },
+        )
         atomic_write_json(run.config_path, config)
         return run
 
     def get(self, run_id: str) -> Run:
         path = self.root / check_run_id(run_id)
         if not (path / "config.json").is_file():
-            raise RunNotFound(run_id)
+            raise RunNotFound("error.run.not_found", run=run_id)
         return Run(path)
 
     def delete(self, run_id: str) -> None:
@@ -250,7 +260,7 @@ class RunStore:
         never finds half a run; a queued or training run is refused (RunActive)."""
         run = self.get(run_id)
         if run.reconcile()["state"] in ACTIVE:
-            raise RunActive(run_id)
+            raise RunActive("error.run.active", run=run_id)
         trash = self.root / f".deleting-{run_id}-{os.getpid()}"
         os.replace(run.path, trash)
         shutil.rmtree(trash, ignore_errors=True)
@@ -259,43 +269,7 @@ class RunStore:
         """Every run, newest first."""
         if not self.root.is_dir():
             return []
-        runs = [Run(p) for p in self.root.iterdir()
-                if p.is_dir() and _ID_RE.match(p.name) and (p / "config.json").is_file()]
+        runs = [
+            Run(p) for p in self.root.iterdir() if p.is_dir() and _ID_RE.match(p.name) and (p / "config.json").is_file()
+        ]
         return sorted((r.info() for r in runs), key=lambda i: (i.created or 0, i.run_id), reverse=True)
-
-
-# ---------------------------------------------------------------- checkpoints
-
-def save_checkpoint(path: Path, model: torch.nn.Module, meta: dict) -> None:
-    """Write state_dict + meta to a temporary file, then rename: a reader never sees half a file."""
-    import torch
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(path, lambda fh: torch.save({"format": "mnist_lab/1", "state_dict": state, "meta": meta}, fh))
-
-
-def load_model(path: str | os.PathLike) -> tuple[torch.nn.Module, dict]:
-    """Rebuild a model from a checkpoint (weights_only: a file carrying code cannot run it)."""
-    import torch
-
-    from .models import MODELS, build_model
-    path = Path(path)
-    name = path.name
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise CheckpointError(f"{name}: no such checkpoint file") from None
-    except Exception as e:
-        kind = "it holds code or objects other than tensors" if "weights_only" in str(e) else "damaged or not a checkpoint"
-        raise CheckpointError(f"{name}: refused to load ({kind})") from None
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or not isinstance(ckpt.get("meta"), dict):
-        raise CheckpointError(f"{name}: not an MNIST Lab checkpoint (no state_dict and meta)")
-    meta = ckpt["meta"]
-    if meta.get("model") not in MODELS:
-        raise CheckpointError(f"{name}: unknown model {meta.get('model')!r}")
-    model = build_model(meta["model"])
-    try:
-        model.load_state_dict(ckpt["state_dict"])
-    except Exception:
-        raise CheckpointError(f"{name}: its weights do not fit the {meta['model']} architecture") from None
-    model.eval()
-    return model, meta

@@ -1,17 +1,16 @@
 """Dataset: browse samples, look at one digit's pixels, class counts, mean images, normalisation."""
+
 import numpy as np
 import streamlit as st
 import torch
 
 import ui
-from mnist_lab import charts, data
+from mnist_lab import charts, data, i18n
 
 PAGE = 64  # samples per page: 8 rows of 8
 
-tr = ui.setup("nav.dataset")
-L = ui.labels(tr)
-st.title(tr("dataset.title"))
-st.markdown(tr("dataset.intro"))
+tr = ui.translator()
+L = ui.labels()
 
 names = ui.available_datasets()
 if not names:
@@ -24,11 +23,18 @@ ds = ui.dataset(name, tr)
 if ds is None:
     st.stop()
 where = ui.dataset_location(name) or ""
-classes = ui.class_names(name, tr)
-split_name = c2.segmented_control(tr("dataset.split"), ["train", "test"], default="train",
-                                  format_func=lambda s: tr(f"dataset.split.{s}")) or "train"
-cls = c3.selectbox(tr("dataset.class_filter"), [None, *range(10)],
-                   format_func=lambda k: tr("common.all") if k is None else f"{k} · {classes[k]}")
+classes = i18n.class_names(name, tr.lang)
+split_name = (
+    c2.segmented_control(
+        tr("dataset.split"), ["train", "test"], default="train", format_func=lambda s: tr(f"dataset.split.{s}")
+    )
+    or "train"
+)
+cls = c3.selectbox(
+    tr("dataset.class_filter"),
+    [None, *range(10)],
+    format_func=lambda k: tr("common.all") if k is None else f"{k} · {classes[k]}",
+)
 seed = st.session_state.setdefault("ds_seed", 0)
 with c4:
     b1, b2 = st.columns(2)
@@ -45,14 +51,21 @@ pages = max(1, -(-len(pool) // PAGE))
 
 grid_col, detail_col = st.columns(2, gap="large")
 with grid_col:
-    page = st.number_input(tr("dataset.page", pages=pages), 1, pages, 1,
-                           key=f"ds_page_{name}_{split_name}_{cls}_{seed}")
-    shown = pool[(page - 1) * PAGE: page * PAGE]
+    page = st.number_input(
+        tr("dataset.page", pages=pages), 1, pages, 1, key=f"ds_page_{name}_{split_name}_{cls}_{seed}"
+    )
+    shown = pool[(page - 1) * PAGE : page * PAGE]
     st.caption(tr("dataset.showing", n=len(shown), total=len(pool)))
-    fig = charts.sample_grid(split.images[shown].numpy(), [str(int(split.labels[i])) for i in shown],
-                             indices=shown.tolist(), cols=8, labels=L).update_layout(height=500)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points",
-                            key=f"ds_grid_{name}_{split_name}", config={"displayModeBar": False})
+    fig = ui.figure(
+        charts.sample_grid,
+        split.images[shown].numpy(),
+        [str(int(split.labels[i])) for i in shown],
+        indices=shown.tolist(),
+        cols=8,
+        labels=L,
+        height=500,
+    )
+    event = ui.chart(fig, f"ds_grid_{name}_{split_name}", on_select="rerun", selection_mode="points")
     st.caption(tr("dataset.click_hint"))
 
 # a click on a tile picks the sample shown enlarged (only when the click is new)
@@ -68,31 +81,36 @@ st.session_state.setdefault(index_key, int(shown[0]) if len(shown) else 0)
 with detail_col:
     i = st.number_input(tr("dataset.index", n=len(split) - 1), 0, len(split) - 1, key=index_key)
     img, label = split.images[i].numpy(), int(split.labels[i])
-    st.markdown(tr("dataset.label_is", label=classes[label] if name == "mnist" else f"{label} · {classes[label]}",
-                   index=i))
-    st.plotly_chart(charts.digit_heatmap(img, labels=L).update_layout(height=500),
-                    config={"displayModeBar": False}, key="ds_sample")
+    st.markdown(
+        tr("dataset.label_is", label=classes[label] if name == "mnist" else f"{label} · {classes[label]}", index=i)
+    )
+    ui.chart(ui.figure(charts.digit_heatmap, img, labels=L, height=500), "ds_sample")
     st.caption(tr("dataset.pixels_hint"))
 
 st.divider()
 st.subheader(tr("dataset.shapes_title"))
-st.dataframe([{tr("dataset.col.split"): tr(f"dataset.split.{s}"),
-               tr("dataset.col.images"): f"{tuple(ds.split(s).images.shape)} {ds.split(s).images.dtype}",
-               tr("dataset.col.labels"): f"{tuple(ds.split(s).labels.shape)} {ds.split(s).labels.dtype}",
-               tr("dataset.col.range"): f"{int(ds.split(s).images.min())}..{int(ds.split(s).images.max())}"}
-              for s in ("train", "test")], hide_index=True)
+st.dataframe(
+    [
+        {
+            tr("dataset.col.split"): tr(f"dataset.split.{s}"),
+            tr("dataset.col.images"): f"{tuple(ds.split(s).images.shape)} {ds.split(s).images.dtype}",
+            tr("dataset.col.labels"): f"{tuple(ds.split(s).labels.shape)} {ds.split(s).labels.dtype}",
+            tr("dataset.col.range"): f"{int(ds.split(s).images.min())}..{int(ds.split(s).images.max())}",
+        }
+        for s in ("train", "test")
+    ],
+    hide_index=True,
+)
 st.caption(tr("dataset.source", where=ds.source))
 
 counts_col, means_col = st.columns(2, gap="large")
 with counts_col:
     st.subheader(tr("dataset.counts_title", split=tr(f"dataset.split.{split_name}")))
-    st.plotly_chart(charts.class_counts(ui.class_counts(name, where, split_name), classes, labels=L),
-                    config={"displayModeBar": False}, key="ds_counts")
+    ui.chart(ui.figure(charts.class_counts, ui.class_counts(name, where, split_name), classes, labels=L), "ds_counts")
 with means_col:
     st.subheader(tr("dataset.means_title"))
     means = ui.class_means(name, where, split_name)
-    st.plotly_chart(charts.sample_grid(means, [str(k) for k in range(10)], cols=5, labels=L),
-                    config={"displayModeBar": False}, key="ds_means")
+    ui.chart(ui.figure(charts.sample_grid, means, [str(k) for k in range(10)], cols=5, labels=L), "ds_means")
     st.caption(tr("dataset.means_hint"))
 
 st.divider()
@@ -105,15 +123,23 @@ m2.metric(tr("dataset.std"), f"{std:.4f}")
 m3.metric(tr("dataset.constants"), f"{data.MNIST_MEAN} / {data.MNIST_STD}")
 st.markdown(tr("dataset.norm_explain"))
 
-x = split.images[i:i + 1]
-stages = [("raw", img.astype(np.float32)),
-          ("minmax", data.to_float(x, "minmax")[0, 0].numpy()),
-          ("standardize", data.to_float(x, "standardize")[0, 0].numpy()),
-          ("padded", data.to_float(x, "minmax", pad=2)[0, 0].numpy())]
+x = split.images[i : i + 1]
+stages = [
+    ("raw", img.astype(np.float32)),
+    ("minmax", data.to_float(x, "minmax")[0, 0].numpy()),
+    ("standardize", data.to_float(x, "standardize")[0, 0].numpy()),
+    ("padded", data.to_float(x, "minmax", pad=2)[0, 0].numpy()),
+]
 for col, (key, arr) in zip(st.columns(4), stages):
     with col:
         st.markdown(f"**{tr(f'dataset.stage.{key}')}**")
-        st.plotly_chart(charts.digit_heatmap(arr, labels=L, show_values=False).update_layout(height=260),
-                        config={"displayModeBar": False}, key=f"ds_stage_{key}")
-        st.caption(tr("dataset.stage_stats", shape=f"{arr.shape[0]}×{arr.shape[1]}",
-                      lo=f"{arr.min():.3f}", hi=f"{arr.max():.3f}", mean=f"{arr.mean():.3f}"))
+        ui.chart(ui.figure(charts.digit_heatmap, arr, labels=L, show_values=False, height=260), f"ds_stage_{key}")
+        st.caption(
+            tr(
+                "dataset.stage_stats",
+                shape=f"{arr.shape[0]}×{arr.shape[1]}",
+                lo=f"{arr.min():.3f}",
+                hi=f"{arr.max():.3f}",
+                mean=f"{arr.mean():.3f}",
+            )
+        )

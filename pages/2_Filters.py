@@ -1,4 +1,5 @@
 """Filters: Sobel edges, your own 3x3 kernel, cv2 vs torch, correlation vs convolution, stride and padding."""
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -6,15 +7,19 @@ import streamlit as st
 import ui
 from mnist_lab import charts, filters, images
 
-tr = ui.setup("nav.filters")
-L = ui.labels(tr)
-NO_BAR = {"displayModeBar": False}
-st.title(tr("filters.title"))
-st.markdown(tr("filters.intro"))
+tr = ui.translator()
+L = ui.labels()
 
 # ---------------------------------------------------------------- the picture
-source = st.segmented_control(tr("filters.source"), ["mnist", "builtin", "upload"], default="mnist",
-                              format_func=lambda s: tr(f"filters.source.{s}")) or "mnist"
+source = (
+    st.segmented_control(
+        tr("filters.source"),
+        ["mnist", "builtin", "upload"],
+        default="mnist",
+        format_func=lambda s: tr(f"filters.source.{s}"),
+    )
+    or "mnist"
+)
 pictures = filters.builtin_pictures()
 img = None
 if source == "mnist":
@@ -36,13 +41,13 @@ else:
     try:
         img = images.decode_image(up.getvalue(), "RGB")
     except images.ImageError as e:
-        st.error(f"{tr('common.bad_image')} {e}")
+        ui.error(tr, "common.bad_image", e)
         st.stop()
     if np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 1], img[..., 2]):
         img = img[..., 0]  # a grey picture saved as RGB
-    img = ui.fit(img)
+    img = images.fit(img)
 colour = img.ndim == 3
-g = ui.gray(img)
+g = images.to_gray(img)
 
 # ---------------------------------------------------------------- Sobel
 st.header(tr("filters.sobel_title"))
@@ -50,20 +55,29 @@ st.markdown(tr("filters.sobel_explain"))
 gx, gy, mag = filters.sobel(g)
 cols = st.columns([2, 1, 1])
 with cols[0]:
-    st.markdown(f"**{tr('filters.original')}** · {img.shape[1]}×{img.shape[0]}"
-                + (f" · {tr('filters.colour')}" if colour else ""))
+    st.markdown(
+        f"**{tr('filters.original')}** · {img.shape[1]}×{img.shape[0]}"
+        + (f" · {tr('filters.colour')}" if colour else "")
+    )
     if colour:
         st.image(img, width="stretch")
     else:
-        st.plotly_chart(charts.digit_heatmap(img, labels=L, show_values=False).update_layout(height=300),
-                        config=NO_BAR, key="f_orig")
+        ui.chart(ui.figure(charts.digit_heatmap, img, labels=L, show_values=False, height=300), "f_orig")
 for col, key in zip(cols[1:], ("sobel_x", "sobel_y")):
     with col:
         st.markdown(f"**{tr(f'filters.kernel.{key}')}**")
-        st.plotly_chart(charts.kernel_heatmap(filters.KERNELS[key], labels=L, decimals=0).update_layout(height=220),
-                        config=NO_BAR, key=f"f_k_{key}")
-st.plotly_chart(charts.feature_maps(np.stack([gx, gy, mag]), cols=3, names=["Gx", "Gy", "|G| = √(Gx² + Gy²)"],
-                                    labels=L, diverging=False), config=NO_BAR, key="f_sobel_maps")
+        ui.chart(ui.figure(charts.kernel_heatmap, filters.KERNELS[key], labels=L, decimals=0, height=220), f"f_k_{key}")
+ui.chart(
+    ui.figure(
+        charts.feature_maps,
+        np.stack([gx, gy, mag]),
+        cols=3,
+        names=["Gx", "Gy", "|G| = √(Gx² + Gy²)"],
+        labels=L,
+        diverging=False,
+    ),
+    "f_sobel_maps",
+)
 st.caption(tr("filters.sobel_caption"))
 
 # ---------------------------------------------------------------- your own kernel
@@ -71,8 +85,12 @@ st.header(tr("filters.kernel_title"))
 kcol, scol = st.columns([1, 1], gap="large")
 with kcol:
     preset = st.selectbox(tr("filters.preset"), list(filters.KERNELS), format_func=lambda k: tr(f"filters.kernel.{k}"))
-    table = st.data_editor(pd.DataFrame(filters.KERNELS[preset].astype(float), columns=["1", "2", "3"]),
-                           key=f"kernel_{preset}", hide_index=True, width="content")
+    table = st.data_editor(
+        pd.DataFrame(filters.KERNELS[preset].astype(float), columns=["1", "2", "3"]),
+        key=f"kernel_{preset}",
+        hide_index=True,
+        width="content",
+    )
     kernel = np.nan_to_num(table.to_numpy(dtype=np.float64, na_value=0.0)).astype(np.float32)
     st.caption(tr("filters.kernel_hint"))
 with scol:
@@ -81,8 +99,8 @@ with scol:
     h, w = g.shape
     try:
         oh, ow = filters.output_size(h, 3, stride, padding), filters.output_size(w, 3, stride, padding)
-    except ValueError as e:
-        st.error(str(e))
+    except filters.FilterError as e:
+        st.error(tr.error(e))
         st.stop()
     st.markdown(tr("filters.formula_intro"))
     for n, o in sorted({(h, oh), (w, ow)}, reverse=True):
@@ -93,7 +111,7 @@ maps = filters.filter_channels(img, kernel, stride, padding)
 names = ["R", "G", "B"] if colour else [tr("filters.grey")]
 st.markdown(tr("filters.per_channel") if colour else tr("filters.one_channel"))
 fig = charts.feature_maps(maps, cols=len(maps), names=names, labels=L, diverging=bool((kernel < 0).any()))
-st.plotly_chart(fig.update_layout(height=380 if len(maps) == 1 else None), config=NO_BAR, key="f_custom_maps")
+ui.chart(fig, "f_custom_maps", height=380 if len(maps) == 1 else None)
 
 # ---------------------------------------------------------------- cv2 vs torch, correlation vs convolution
 st.header(tr("filters.same_title"))
@@ -103,12 +121,19 @@ c = filters.convolve_true(g, kernel, stride, padding)
 m1, m2 = st.columns(2)
 m1.metric(tr("filters.max_diff_libs"), f"{float(np.abs(a - b).max()):.2e}")
 m2.metric(tr("filters.max_diff_conv"), f"{float(np.abs(a - c).max()):.4g}")
-st.code("cv2.filter2D(img, cv2.CV_32F, kernel)            # OpenCV\n"
-        "F.conv2d(x, w, stride=stride, padding=padding)   # PyTorch", language="python")
+st.code(
+    "cv2.filter2D(img, cv2.CV_32F, kernel)            # OpenCV\n"
+    "F.conv2d(x, w, stride=stride, padding=padding)   # PyTorch",
+    language="python",
+)
 st.markdown(tr("filters.corr_explain"))
 if np.array_equal(kernel, kernel[::-1, ::-1]):
     st.info(tr("filters.symmetric"))
 else:
-    st.plotly_chart(charts.feature_maps(np.stack([a, c]), cols=2, names=[tr("filters.correlation"),
-                                                                        tr("filters.convolution")],
-                                        labels=L, diverging=True, shared_scale=True), config=NO_BAR, key="f_corr")
+    names = [tr("filters.correlation"), tr("filters.convolution")]
+    ui.chart(
+        ui.figure(
+            charts.feature_maps, np.stack([a, c]), cols=2, names=names, labels=L, diverging=True, shared_scale=True
+        ),
+        "f_corr",
+    )

@@ -1,37 +1,38 @@
 """Mistakes: test accuracy, per-class accuracy, a clickable confusion matrix and the misclassified digits."""
+
 import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, evaluate
+from mnist_lab import charts, evaluate, i18n
 
 PAGE = 40  # digits per gallery page: 5 rows of 8
 
-tr = ui.setup("nav.mistakes")
-L = ui.labels(tr)
-NO_BAR = {"displayModeBar": False}
-st.title(tr("mistakes.title"))
-st.markdown(tr("mistakes.intro"))
-ui.model_picker(tr)
-loaded = ui.current_model(tr)
-if loaded is None:
-    st.stop()
-model, meta, path = loaded
+tr = ui.translator()
+L = ui.labels()
+model, meta, path = ui.require_model(tr)
 result = ui.evaluation(path, meta, tr)
 if result is None:
     st.stop()
 ev, ds = result
-classes = ui.class_names(ds.name, tr)
+classes = i18n.class_names(ds.name, tr.lang)
 images = ds.test.images
 
 
 def tiles(indices: np.ndarray, key: str, caption) -> int | None:
     """A clickable grid of test digits; returns the index of the clicked one, if any."""
-    fig = charts.sample_grid(images[indices].numpy(), [caption(i) for i in indices], indices=indices.tolist(),
-                             cols=8, labels=L)
     rows = -(-len(indices) // 8)
-    fig.update_layout(height=40 + 105 * rows).update_traces(textfont_size=12, selector=dict(mode="text"))
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", config=NO_BAR, key=key)
+    fig = ui.figure(
+        charts.sample_grid,
+        images[indices].numpy(),
+        [caption(i) for i in indices],
+        indices=indices.tolist(),
+        cols=8,
+        labels=L,
+        caption_size=12,
+        height=40 + 105 * rows,
+    )
+    event = ui.chart(fig, key, on_select="rerun", selection_mode="points")
     hit = ui.clicked(event)
     return int(hit[0]) if hit else None
 
@@ -39,16 +40,30 @@ def tiles(indices: np.ndarray, key: str, caption) -> int | None:
 def detail(i: int, where: str) -> None:
     """One test digit enlarged with the model's probabilities and a link to its feature maps."""
     a, b = st.columns([1, 2])
-    a.plotly_chart(charts.digit_heatmap(images[i].numpy(), labels=L, show_values=False).update_layout(height=240),
-                   config=NO_BAR, key=f"m_detail_img_{where}_{i}")
-    b.plotly_chart(charts.probability_bar(ev.probabilities[i], classes, labels=L).update_layout(height=240),
-                   config=NO_BAR, key=f"m_detail_bar_{where}_{i}")
-    st.markdown(tr("mistakes.detail", index=i, true=classes[ev.labels[i]], pred=classes[ev.predictions[i]],
-                   conf=f"{ev.confidence[i]:.1%}"))
-    if st.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key=f"m_fm_{where}_{i}"):
-        st.session_state["fm_source"] = "test"
-        st.session_state["fm_index"] = i
-        st.switch_page("pages/5_Feature_Maps.py")
+    with a:
+        ui.chart(
+            ui.figure(charts.digit_heatmap, images[i].numpy(), labels=L, show_values=False, height=240),
+            f"m_detail_img_{where}_{i}",
+        )
+    with b:
+        ui.chart(
+            ui.figure(charts.probability_bar, ev.probabilities[i], classes, labels=L, height=240),
+            f"m_detail_bar_{where}_{i}",
+        )
+    st.markdown(
+        tr(
+            "mistakes.detail",
+            index=i,
+            true=classes[ev.labels[i]],
+            pred=classes[ev.predictions[i]],
+            conf=f"{ev.confidence[i]:.1%}",
+        )
+    )
+    c1, c2 = st.columns(2)
+    if c1.button(tr("mistakes.to_explain"), icon=":material/psychology_alt:", key=f"m_ex_{where}_{i}"):
+        ui.look_at("pages/9_Explain.py", "test", i)
+    if c2.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key=f"m_fm_{where}_{i}"):
+        ui.look_at("pages/5_Feature_Maps.py", "test", i)
 
 
 wrong = int((ev.predictions != ev.labels).sum())
@@ -56,23 +71,37 @@ m = st.columns(3)
 m[0].metric(tr("mistakes.accuracy"), f"{ev.accuracy:.2%}")
 m[1].metric(tr("mistakes.wrong"), f"{wrong:,}")
 m[2].metric(tr("mistakes.test_images"), f"{len(ev.labels):,}")
-st.caption(tr("mistakes.model_is", path=str(path), model=meta.get("model", "?")))
+st.caption(tr("mistakes.model_is", path=str(path), model=meta.model))
 
 cm_col, pc_col = st.columns([3, 2], gap="large")
 with cm_col:
     st.subheader(tr("mistakes.confusion_title"))
-    fig = charts.confusion_matrix(ev.confusion, classes if ds.name == "mnist" else [str(k) for k in range(10)],
-                                  labels=L).update_layout(height=560)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode="points", config=NO_BAR, key="m_confusion")
+    fig = ui.figure(
+        charts.confusion_matrix,
+        ev.confusion,
+        classes if ds.name == "mnist" else [str(k) for k in range(10)],
+        labels=L,
+        height=560,
+    )
+    event = ui.chart(fig, "m_confusion", on_select="rerun", selection_mode="points")
     st.caption(tr("mistakes.confusion_hint"))
 with pc_col:
     st.subheader(tr("mistakes.per_class_title"))
-    st.dataframe([{tr("mistakes.col.class"): f"{k} · {classes[k]}" if ds.name != "mnist" else classes[k],
-                   tr("mistakes.col.accuracy"): float(ev.per_class[k]) if np.isfinite(ev.per_class[k]) else None,
-                   tr("mistakes.col.wrong"): int(ev.confusion[k].sum() - ev.confusion[k, k])} for k in range(10)],
-                 hide_index=True, height="content",
-                 column_config={tr("mistakes.col.accuracy"): st.column_config.ProgressColumn(
-                     min_value=0.0, max_value=1.0, format="percent")})
+    st.dataframe(
+        [
+            {
+                tr("mistakes.col.class"): f"{k} · {classes[k]}" if ds.name != "mnist" else classes[k],
+                tr("mistakes.col.accuracy"): float(ev.per_class[k]) if np.isfinite(ev.per_class[k]) else None,
+                tr("mistakes.col.wrong"): int(ev.confusion[k].sum() - ev.confusion[k, k]),
+            }
+            for k in range(10)
+        ],
+        hide_index=True,
+        height="content",
+        column_config={
+            tr("mistakes.col.accuracy"): st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")
+        },
+    )
 
 hit = ui.clicked(event)
 if hit and len(hit) >= 2:
@@ -92,17 +121,20 @@ st.divider()
 st.subheader(tr("mistakes.gallery_title"))
 f1, f2, f3 = st.columns(3)
 any_class = [None, *range(10)]
-fmt = lambda k: tr("common.all") if k is None else classes[k]  # noqa: E731
+fmt = lambda k: tr("common.all") if k is None else classes[k]
 true_k = f1.selectbox(tr("mistakes.filter_true"), any_class, format_func=fmt)
 pred_k = f2.selectbox(tr("mistakes.filter_pred"), any_class, format_func=fmt)
 found = evaluate.mistakes(ev, true_k, pred_k)
 pages = max(1, -(-len(found) // PAGE))
 page = f3.number_input(tr("dataset.page", pages=pages), 1, pages, 1, key=f"m_page_{true_k}_{pred_k}")
-shown = found[(page - 1) * PAGE: page * PAGE]
+shown = found[(page - 1) * PAGE : page * PAGE]
 st.caption(tr("mistakes.gallery_hint", n=len(found)))
 if len(shown):
-    picked = tiles(shown, f"m_gallery_{true_k}_{pred_k}_{page}",
-                   lambda i: f"{ev.labels[i]}→{ev.predictions[i]} {ev.confidence[i]:.0%}")
+    picked = tiles(
+        shown,
+        f"m_gallery_{true_k}_{pred_k}_{page}",
+        lambda i: f"{ev.labels[i]}→{ev.predictions[i]} {ev.confidence[i]:.0%}",
+    )
     if picked is not None:
         detail(picked, "gallery")
 else:

@@ -6,8 +6,10 @@ the script is not running and no skeleton is left. A script installed in every p
 script-state changes with their times, so after a click or a stroke we wait for a rerun that
 started after it, not for one that was already over.
 """
+
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
 import os
@@ -21,14 +23,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 
 # Installed before any page script: logs script-state changes with their times, the last mouse-up,
 # the last DOM change anywhere and the last one inside a chart or metric (new probabilities shown).
 INIT_SCRIPT = """
-window.__st = {log: [], mouseUp: 0, mut: 0, chartMut: 0};
+window.__st = {log: [], mouseUp: 0, mut: 0, chartMut: 0, sent: []};
+// when the page sent each message to the server (a stroke leaves the canvas some time after mouse-up)
+const __send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+  window.__st.sent.push(performance.now());
+  return __send.call(this, data);
+};
 new MutationObserver((muts) => {
   const now = performance.now();
   for (const m of muts) {
@@ -58,21 +72,30 @@ SETTLED = """() => {
 # True once the rerun caused by something done at `since` (a performance.now() time) is over: the
 # page is settled and a 'running' state was seen after `since` -- or, when the run was so quick
 # that React never painted 'running', nothing has changed for a second, two seconds on.
-RERUN_DONE = """(since) => {
+RERUN_DONE = (
+    """(since) => {
   const st = window.__st, now = performance.now();
   const ran = st.log.some(([s, t]) => s === 'running' && t >= since);
-  return (""" + SETTLED + """)() && (ran || (now - since > 2000 && now - st.mut > 1000));
+  return ("""
+    + SETTLED
+    + """)() && (ran || (now - since > 2000 && now - st.mut > 1000));
 }"""
+)
 
 # True once nothing on the page has changed for `ms` milliseconds (charts drawn, fades over).
 QUIET = """(ms) => performance.now() - window.__st.mut > ms"""
 
-NAV_LINKS = """() => Array.from(document.querySelectorAll(
-  "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']")).map(a => a.href)"""
+# the links of st.navigation's menu in the sidebar, in page order
+NAV_LINK = (
+    "[data-testid='stSidebarNav'] a[data-testid='stSidebarNavLink'], "
+    "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']"  # the hand-made sidebar before st.navigation
+)
+NAV_LINKS = f"""() => Array.from(document.querySelectorAll("{NAV_LINK.replace(chr(10), "")}")).map(a => a.href)"""
 
 
 def browser_available() -> str | None:
-    """Why the browser tests cannot run here (None when they can)."""
+    """Why the browser tests cannot run here (None when they can). CI sets MNIST_LAB_REQUIRE_BROWSER=1
+    so that a missing browser fails the run instead of skipping the test."""
     if importlib.util.find_spec("playwright") is None:
         return "playwright is not installed"
     if not os.access(CHROMIUM, os.X_OK):
@@ -88,8 +111,8 @@ def free_port() -> int:
 
 def stroke(kind: int, size: float = 280) -> list[tuple[float, float]]:
     """Points of a digit-like stroke inside a size x size pad: a 1, 0, 7 or 2 by `kind`, shifted a little."""
-    u = size / 20                          # the pad in 20 x 20 units
-    dx = (kind // 4 % 3 - 1) * u           # later strokes move sideways, so every stroke changes the picture
+    u = size / 20  # the pad in 20 x 20 units
+    dx = (kind // 4 % 3 - 1) * u  # later strokes move sideways, so every stroke changes the picture
     shape = kind % 4
     if shape == 0:
         pts = [(10, 3 + 0.7 * i) for i in range(21)]
@@ -98,8 +121,11 @@ def stroke(kind: int, size: float = 280) -> list[tuple[float, float]]:
     elif shape == 2:
         pts = [(5 + i, 4) for i in range(11)] + [(15 - 0.6 * i, 4 + 1.2 * i) for i in range(1, 11)]
     else:
-        pts = ([(6 + 8 * math.sin(a * math.pi / 10), 8 - 4 * math.cos(a * math.pi / 10)) for a in range(8)]
-               + [(13 - 0.8 * i, 9 + 0.7 * i) for i in range(1, 11)] + [(5 + i, 16) for i in range(1, 11)])
+        pts = (
+            [(6 + 8 * math.sin(a * math.pi / 10), 8 - 4 * math.cos(a * math.pi / 10)) for a in range(8)]
+            + [(13 - 0.8 * i, 9 + 0.7 * i) for i in range(1, 11)]
+            + [(5 + i, 16) for i in range(1, 11)]
+        )
     return [(x * u + dx, y * u) for x, y in pts]
 
 
@@ -158,8 +184,8 @@ def cpu_seconds(pid: int) -> float:
 def train_cli(data: Path, runs: Path, *args: str, timeout: float = 300) -> str:
     """Train a run with `python -m mnist_lab train` (for pages that need a model); returns its id."""
     import json
-    cmd = [sys.executable, "-m", "mnist_lab", "train", "--data", str(data), "--runs-dir", str(runs),
-           "--json", *args]
+
+    cmd = [sys.executable, "-m", "mnist_lab", "train", "--data", str(data), "--runs-dir", str(runs), "--json", *args]
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise RuntimeError(f"training failed: {p.stderr[-1500:]}")
@@ -173,17 +199,37 @@ class AppServer:
         self.data, self.runs, self.log, self.root = Path(data), Path(runs), Path(log), Path(root)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "MNIST_LAB_DATA": str(self.data), "MNIST_LAB_RUNS": str(self.runs),
-                    **(env or {})}
+        self.env = {**os.environ, "MNIST_LAB_DATA": str(self.data), "MNIST_LAB_RUNS": str(self.runs), **(env or {})}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 120) -> "AppServer":
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--server.headless", "true",
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    def start(self, timeout: float = 120) -> AppServer:
+        cmd = [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(self.port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--server.fileWatcherType",
+            "none",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=self.root,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -203,29 +249,17 @@ class AppServer:
         return sum(rss_kb(p) for p in process_tree(self.proc.pid)) if self.proc else 0
 
     def training_pids(self) -> list[int]:
-        """Training processes of this server's runs folder (they run in their own sessions)."""
-        import json
-        pids = []
-        for status in self.runs.glob("*/status.json"):
-            try:
-                pid = int(json.loads(status.read_text()).get("pid"))
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-            except (OSError, ValueError, TypeError, AttributeError):
-                continue
-            if "mnist_lab" in cmdline and str(status.parent.resolve()) in cmdline:
-                pids.append(pid)
-        return pids
+        """The workers training this server's runs folder (they run in their own sessions)."""
+        from mnist_lab.jobs import workers
+
+        return [w.pid for w in workers(self.runs)]
 
     def stop(self) -> None:
-        """Kill the training children, then the server (TERM, then KILL after 10 s)."""
+        """Stop the server (TERM, then KILL after 10 s), then kill the workers it or anyone else started
+        for its runs folder (the server can no longer start new ones)."""
         if self.proc is None:
             return
-        victims = set(process_tree(self.proc.pid)[1:]) | set(self.training_pids())
-        for pid in victims:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        children = process_tree(self.proc.pid)[1:]
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
@@ -233,9 +267,14 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+        for _ in range(2):  # a worker may have been starting while the first were killed
+            for pid in set(children) | set(self.training_pids()):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.2)
         self.proc = None
 
-    def __enter__(self) -> "AppServer":
+    def __enter__(self) -> AppServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -1,47 +1,12 @@
 """Shared fixtures: tiny MNIST-format datasets written to a temporary folder (no network, no real data)."""
+
 from __future__ import annotations
 
-import gzip
-import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-
-def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Learnable 28x28 uint8 images: class k is a bright bar at a class-specific place, plus noise."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 10, n).astype(np.uint8)
-    images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
-    for i, k in enumerate(labels):
-        r = 3 + 2 * int(k) + int(rng.integers(0, 2))
-        images[i, r:r + 2, 4:24] = 255
-        images[i, 4:24, 3 + 2 * int(k)] = 200
-    return images, labels
-
-
-def idx_bytes(arr: np.ndarray) -> bytes:
-    """Encode a uint8 array as an IDX file (magic 0x0801 for labels, 0x0803 for images)."""
-    header = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(">" + "I" * arr.ndim, *arr.shape)
-    return header + np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
-
-
-def write_mnist(root: Path, n_train: int = 200, n_test: int = 100, gz: bool = False,
-                layout: str = "torchvision") -> Path:
-    """Write a tiny dataset in torchvision's layout (root/MNIST/raw) or flat; returns the folder."""
-    folder = root / "MNIST" / "raw" if layout == "torchvision" else root
-    folder.mkdir(parents=True, exist_ok=True)
-    xtr, ytr = synthetic_digits(n_train, 1)
-    xte, yte = synthetic_digits(n_test, 2)
-    for name, arr in [("train-images-idx3-ubyte", xtr), ("train-labels-idx1-ubyte", ytr),
-                      ("t10k-images-idx3-ubyte", xte), ("t10k-labels-idx1-ubyte", yte)]:
-        data = idx_bytes(arr)
-        if gz:
-            (folder / (name + ".gz")).write_bytes(gzip.compress(data))
-        else:
-            (folder / name).write_bytes(data)
-    return folder
+from tests.helpers import write_mnist
 
 
 @pytest.fixture
@@ -55,16 +20,21 @@ def tiny_mnist(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch) -> Path:
-    """An empty runs folder; MNIST_LAB_RUNS points at it. Training processes left behind are killed."""
+    """An empty runs folder; MNIST_LAB_RUNS points at it. Workers and runs left behind are killed."""
     d = tmp_path / "runs"
     monkeypatch.setenv("MNIST_LAB_RUNS", str(d))
+    monkeypatch.setenv("MNIST_LAB_WORKER_IDLE", "2")  # workers of a finished test leave soon by themselves
     yield d
     import os
     import signal
+
+    from mnist_lab.jobs import workers
     from mnist_lab.runs import RunStore, pid_alive
-    for info in RunStore(d).list():
-        pid = RunStore(d).get(info.run_id).status().get("pid")
-        if pid != os.getpid() and pid_alive(pid):
+
+    statuses = [RunStore(d).get(i.run_id).status() for i in RunStore(d).list()]
+    pids = {w.pid for w in workers(d)} | {st.get(k) for st in statuses for k in ("pid", "trainer_pid")}
+    for pid in pids:
+        if isinstance(pid, int) and pid != os.getpid() and pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
 
 
@@ -72,8 +42,55 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
 def real_data() -> Path:
     """The real MNIST named by MNIST_LAB_DATA; the test is skipped when it is not there."""
     import os
+
     from mnist_lab.data import find_dataset
+
     root = os.environ.get("MNIST_LAB_DATA")
     if not root or not find_dataset("mnist", root) or "MNIST/raw" not in find_dataset("mnist", root):
         pytest.skip("real MNIST not available (set MNIST_LAB_DATA to a folder with MNIST/raw)")
     return Path(root)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def shipped_files_untouched():
+    """No test may change what the package ships (the default model and its side files): the app writes
+    what it computes for that model to the cache folder."""
+    from mnist_lab.checkpoints import ASSETS
+
+    def snapshot():
+        return {p.name: p.stat().st_mtime_ns for p in ASSETS.iterdir()}
+
+    before = snapshot()
+    yield
+    assert snapshot() == before, "a test wrote into mnist_lab/assets"
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_state(tmp_path, monkeypatch):
+    """Each test starts with empty Streamlit caches and its own cache folder; the app's torch thread
+    setting is undone after."""
+    import streamlit as st
+    import torch
+
+    monkeypatch.setenv("MNIST_LAB_CACHE", str(tmp_path / "cache"))
+
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def model_run(tiny_mnist, runs_dir) -> str:
+    """A finished run with an (untrained) LeNet-5 checkpoint: enough for the model pages."""
+    import time
+
+    from mnist_lab import checkpoints, config, models, runs
+
+    cfg = config.make_config("lenet5", "fast", epochs=1).to_dict()
+    run = runs.RunStore(runs_dir).create(cfg)
+    meta = checkpoints.ModelMeta("lenet5", "standardize", 0, config=cfg, epoch=1, test_accuracy=0.1)
+    checkpoints.save_checkpoint(run.checkpoint_path(), models.build_model("lenet5"), meta)
+    run.set_status("done", started=time.time() - 5, test_accuracy=0.1)
+    return run.run_id

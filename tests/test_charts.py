@@ -12,11 +12,26 @@ def trace_types(fig: go.Figure) -> list[str]:
 def events(n_batches: int = 30, epochs: int = 3) -> list[dict]:
     out = [{"type": "start", "device": "cpu", "total_steps": n_batches, "epochs": epochs}]
     for k in range(1, n_batches + 1):
-        out.append({"type": "batch", "epoch": 1 + (k - 1) * epochs // n_batches, "step": k,
-                    "loss": 2.3 / k, "acc": min(1.0, 0.1 + k / n_batches)})
+        out.append(
+            {
+                "type": "batch",
+                "epoch": 1 + (k - 1) * epochs // n_batches,
+                "step": k,
+                "loss": 2.3 / k,
+                "acc": min(1.0, 0.1 + k / n_batches),
+            }
+        )
     for e in range(1, epochs + 1):
-        out.append({"type": "epoch", "epoch": e, "train_loss": 1 / e, "train_acc": 1 - 0.1 / e,
-                    "test_loss": 1.1 / e, "test_acc": 1 - 0.12 / e})
+        out.append(
+            {
+                "type": "epoch",
+                "epoch": e,
+                "train_loss": 1 / e,
+                "train_acc": 1 - 0.1 / e,
+                "test_loss": 1.1 / e,
+                "test_acc": 1 - 0.12 / e,
+            }
+        )
     out.append({"type": "end", "state": "done", "reason": None, "test_accuracy": 0.96})
     return out
 
@@ -39,8 +54,8 @@ def test_sample_grid_one_heatmap_and_clickable_tiles():
     assert trace_types(fig) == ["heatmap", "scatter", "scatter"]
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape == (8 * 30 - 2, 8 * 30 - 2)
-    assert np.array_equal(z[30:58, 60:88], imgs[10])           # tile 10 = row 1, column 2
-    assert np.isnan(z[28, 0])                                  # the gap between tiles
+    assert np.array_equal(z[30:58, 60:88], imgs[10])  # tile 10 = row 1, column 2
+    assert np.isnan(z[28, 0])  # the gap between tiles
     tiles = fig.data[1]
     assert list(tiles.customdata)[:3] == [100, 101, 102] and len(tiles.customdata) == 64
     assert tiles.x[10] == 60 + 13.5 and tiles.y[10] == 30 + 13.5
@@ -79,9 +94,9 @@ def test_feature_maps_grid_scaled_per_map_with_real_values_on_hover():
     z = np.asarray(fig.data[0].z, dtype=float)
     raw = np.asarray(fig.data[0].customdata, dtype=float)
     gap = 1
-    tile2 = z[0:12, 2 * (12 + gap):2 * (12 + gap) + 12]
+    tile2 = z[0:12, 2 * (12 + gap) : 2 * (12 + gap) + 12]
     assert np.nanmin(tile2) == pytest.approx(0) and np.nanmax(tile2) == pytest.approx(1)
-    np.testing.assert_allclose(raw[0:12, 2 * 13:2 * 13 + 12], act[2], rtol=1e-6)
+    np.testing.assert_allclose(raw[0:12, 2 * 13 : 2 * 13 + 12], act[2], rtol=1e-6)
     assert list(fig.data[1].text) == [f"ch{i}" for i in range(6)]
     shared = charts.feature_maps(act, shared_scale=True)
     zs = np.asarray(shared.data[0].z, dtype=float)
@@ -144,13 +159,28 @@ def test_confusion_matrix_clickable_cells():
     row = cells[(cells[:, 0] == 4) & (cells[:, 1] == 9)][0]
     assert row[2] == 7
     i = int(np.flatnonzero((cells[:, 0] == 4) & (cells[:, 1] == 9))[0])
-    assert fig.data[1].x[i] == 9 and fig.data[1].y[i] == 4   # x = predicted column, y = true row
+    assert fig.data[1].x[i] == 9 and fig.data[1].y[i] == 4  # x = predicted column, y = true row
     assert fig.layout.xaxis.title.text == "예측" and fig.layout.yaxis.title.text == "정답"
 
 
 def test_default_labels_cover_every_key_used():
     import inspect
     import re
+
     keys = set(re.findall(r"_t\(labels, \"(\w+)\"\)|_t\(labels, '(\w+)'\)", inspect.getsource(charts)))
     used = {a or b for a, b in keys}
     assert used and used <= set(charts.DEFAULT_LABELS)
+
+
+@pytest.mark.parametrize(
+    "points, expected",
+    [
+        ([], None),
+        ([{"x": 1}], None),
+        ([{"customdata": {"1": 9, "0": 4, "2": 7}}], [4, 9, 7]),  # how the browser sends an array
+        ([{"customdata": [4, 9]}, {"customdata": [1, 1]}], [4, 9]),
+        ([{"customdata": 17}], [17]),
+    ],
+)
+def test_selected_customdata(points, expected):
+    assert charts.selected_customdata(points) == expected

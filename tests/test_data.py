@@ -1,4 +1,5 @@
 """Dataset readers, normalisation and uploads, on tiny fixture files."""
+
 import gzip
 import io
 
@@ -6,15 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import idx_bytes, synthetic_digits, write_mnist
 from mnist_lab import data
 from mnist_lab.data import DataFormatError, DataNotFound
+from tests.helpers import idx_bytes, synthetic_digits, write_mnist
 
 
 def test_torchvision_layout_matches_torchvision(tmp_path):
     write_mnist(tmp_path, 50, 20)
     ds = data.load_dataset("mnist", tmp_path, download=False)
     from torchvision.datasets import MNIST
+
     tv = MNIST(str(tmp_path), train=True, download=False)
     assert torch.equal(ds.train.images, tv.data)
     assert torch.equal(ds.train.labels, tv.targets)
@@ -65,11 +67,14 @@ def test_fashion_from_its_own_folder(tmp_path):
     assert ds.classes[0] == "T-shirt/top" and len(ds.train) == 20
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda b: b"\x00\x00\x09\x03" + b[4:], "magic"),
-    (lambda b: b[:-5], "truncated"),
-    (lambda b: b[:3], "too short"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda b: b"\x00\x00\x09\x03" + b[4:], "magic"),
+        (lambda b: b[:-5], "truncated"),
+        (lambda b: b[:3], "too short"),
+    ],
+)
 def test_bad_idx(mutate, message):
     x, _ = synthetic_digits(5)
     with pytest.raises(DataFormatError, match=message):
@@ -81,7 +86,7 @@ def _files(n_img=20, n_lbl=20, labels=None):
     if labels is not None:
         y = labels
     f = {}
-    for split, (img, lbl) in data.FILES.items():
+    for img, lbl in data.FILES.values():
         f[img] = idx_bytes(x[:n_img])
         f[lbl + ".gz"] = gzip.compress(idx_bytes(y[:n_lbl]))
     return f
@@ -93,12 +98,15 @@ def test_import_files_ok(tmp_path):
     assert len(data.load_dataset("mnist", tmp_path, download=False).train) == 20
 
 
-@pytest.mark.parametrize("files, message", [
-    (_files(20, 19), "20 images but 19 labels"),
-    (_files(labels=np.full(20, 12, np.uint8)), "labels must be 0-9"),
-    ({**_files(), "train-images-idx3-ubyte": b"junk"}, "too short"),
-    ({"notes.txt": b"hello"}, "not one of the MNIST file names"),
-])
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        (_files(20, 19), "20 images but 19 labels"),
+        (_files(labels=np.full(20, 12, np.uint8)), "labels must be 0-9"),
+        ({**_files(), "train-images-idx3-ubyte": b"junk"}, "too short"),
+        ({"notes.txt": b"hello"}, "not one of the MNIST file names"),
+    ],
+)
 def test_import_files_refuses(tmp_path, files, message):
     with pytest.raises(DataFormatError, match=message):
         data.import_files(files, tmp_path)
@@ -146,3 +154,31 @@ def test_real_mnist_statistics(real_data):
     assert round(m, 4) == 0.1307 and round(s, 4) == 0.3081
     assert ds.train.labels[:5].tolist() == [5, 0, 4, 1, 9]
     assert ds.test.labels[:5].tolist() == [7, 2, 1, 0, 4]
+
+
+def test_class_counts_and_means_against_a_loop():
+    x, y = synthetic_digits(300, 5)
+    y[y == 7] = 3  # no image of class 7
+    split = data.Split(torch.from_numpy(x), torch.from_numpy(y.astype(np.int64)))
+    counts, means = data.class_counts(split), data.class_means(split)
+    assert counts.tolist() == [int((y == k).sum()) for k in range(10)] and counts[7] == 0
+    assert means.shape == (10, 28, 28) and means.dtype == np.float32
+    for k in (0, 3, 9):
+        np.testing.assert_allclose(means[k], x[y == k].astype(np.float64).mean(0), atol=1e-4)
+    assert not means[7].any()
+
+
+def test_a_failed_import_leaves_no_partial_file(tmp_path, monkeypatch):
+    """The old writer left `name.part` behind when the disk filled; the shared one leaves nothing."""
+    from mnist_lab import files
+
+    real = files.os.replace
+
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files.os, "replace", full_disk)
+    with pytest.raises(OSError):
+        data.import_files(_files(), tmp_path)
+    monkeypatch.setattr(files.os, "replace", real)
+    assert [p.name for p in (tmp_path / "MNIST" / "raw").iterdir()] == []

@@ -2,8 +2,16 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_lab.filters import (KERNELS, builtin_pictures, convolve_true, filter_channels, filter_cv2,
-                               filter_torch, output_size, sobel)
+from mnist_lab.filters import (
+    KERNELS,
+    builtin_pictures,
+    convolve_true,
+    filter_channels,
+    filter_cv2,
+    filter_torch,
+    output_size,
+    sobel,
+)
 
 
 @pytest.mark.parametrize("k,stride,padding", [(3, 1, 0), (3, 2, 1), (5, 2, 2), (3, 3, 0), (4, 1, 1), (2, 2, 0)])
@@ -20,8 +28,7 @@ def test_cv2_equals_torch_random_kernels(k, stride, padding):
 @pytest.mark.parametrize("name", sorted(KERNELS))
 def test_named_kernels_agree(name):
     img = builtin_pictures(64)["shapes"].astype(np.float32) / 255
-    np.testing.assert_allclose(filter_cv2(img, KERNELS[name], 1, 1), filter_torch(img, KERNELS[name], 1, 1),
-                               atol=1e-5)
+    np.testing.assert_allclose(filter_cv2(img, KERNELS[name], 1, 1), filter_torch(img, KERNELS[name], 1, 1), atol=1e-5)
 
 
 def test_output_size_matches_torch():
@@ -36,9 +43,7 @@ def test_output_size_matches_torch():
 
 
 def test_sobel_hand_computed():
-    img = np.array([[0, 0, 10, 10],
-                    [0, 0, 10, 10],
-                    [0, 0, 10, 10]], dtype=np.float32)
+    img = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10]], dtype=np.float32)
     valid = filter_cv2(img, KERNELS["sobel_x"])
     # each output row: (10-0) + 2*(10-0) + (10-0) = 40 for the window over the step, 0 on the flat right side
     assert valid.tolist() == [[40.0, 40.0]]

@@ -1,4 +1,6 @@
 """Faults and misuse: out of memory, many runs at once, and what the code must never do."""
+
+import itertools
 import json
 import re
 import time
@@ -8,29 +10,34 @@ import pytest
 import torch
 
 from mnist_lab import cli, jobs
+from mnist_lab.config import make_config
 from mnist_lab.runs import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_out_of_memory_fails_the_run_with_a_plain_reason(tiny_mnist, runs_dir, monkeypatch, capsys):
+    """What a worker (or a cluster job) does with a run, in this process, with the loss out of memory."""
     import mnist_lab.train as train_mod
 
     def no_memory(*a, **k):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
     monkeypatch.setattr(train_mod.F, "cross_entropy", no_memory)
-    code = cli.main(["train", "--epochs", "1", "--batch-size", "50", "--runs-dir", str(runs_dir), "--json"])
+    run = RunStore(runs_dir).create(make_config("lenet5", "fast", epochs=1, batch_size=50).to_dict())
+    code = cli.main(["train", "--run-dir", str(run.path), "--json"])
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 1 and out["state"] == "failed"
     assert out["reason"].startswith("out of memory on") and "smaller batch size" in out["reason"]
     info = RunStore(runs_dir).list()[0]
     assert info.status == "failed" and info.reason == out["reason"]
-    assert "Traceback" in (Path(out["run_dir"]) / "log.txt").read_text()  # details kept for the teacher
+    assert RunStore(runs_dir).get(info.run_id).status()["reason_key"] == "reason.out_of_memory"
+    assert "Traceback" in run.log_path.read_text()  # details kept for the teacher
 
 
+@pytest.mark.slow
 def test_many_runs_started_at_once_queue_and_all_finish(tiny_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
-    from mnist_lab.train import make_config
     cfg = make_config("mlp", "fast", epochs=1, batch_size=100).to_dict()
     started = [jobs.start_run(cfg, runs_dir, tiny_mnist) for _ in range(4)]
     t0 = time.time()
@@ -43,7 +50,7 @@ def test_many_runs_started_at_once_queue_and_all_finish(tiny_mnist, runs_dir, mo
         time.sleep(0.1)
     assert [i.status for i in RunStore(runs_dir).list()] == ["done"] * 4
     spans = sorted((r.status()["started"], r.status()["ended"]) for r in started)
-    assert all(a[1] <= b[0] + 0.5 for a, b in zip(spans, spans[1:]))  # one after another
+    assert all(a[1] <= b[0] + 0.5 for a, b in itertools.pairwise(spans))  # one after another
 
 
 FORBIDDEN = [
@@ -59,13 +66,18 @@ FORBIDDEN = [
 @pytest.mark.parametrize("pattern, what", FORBIDDEN)
 def test_no_unsafe_calls_in_the_product(pattern, what):
     files = [*ROOT.glob("mnist_lab/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("*.py")]
-    hits = [f"{f.relative_to(ROOT)}:{i + 1}" for f in files
-            for i, line in enumerate(f.read_text().splitlines()) if re.search(pattern, line)]
+    hits = [
+        f"{f.relative_to(ROOT)}:{i + 1}"
+        for f in files
+        for i, line in enumerate(f.read_text().splitlines())
+        if re.search(pattern, line)
+    ]
     assert not hits, f"{what} in {hits}"
 
 
 def test_streamlit_config_caps_uploads_and_serves_locally():
     import tomllib
+
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert 0 < cfg["server"]["maxUploadSize"] <= 50
     assert cfg["server"]["address"] in ("localhost", "127.0.0.1")
@@ -75,25 +87,38 @@ def test_server_does_not_walk_every_object_after_every_rerun():
     """Streamlit's full GC after each rerun cost ~150 ms of a core per stroke (80% of a Draw rerun);
     with 30 students it was the server's main work. It is off, and import-time objects are frozen."""
     import gc
-    import tomllib
 
+    import tomllib
     from streamlit import config
+
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert cfg["runner"]["postScriptGC"] is False
     assert config.get_option("runner.postScriptGC") in (True, False)  # the option exists in this Streamlit
-    import ui  # noqa: F401 -- freezes what the imports made
+    import ui
+
+    ui.server_setup.clear()
+    ui.server_setup()  # what app.py runs once per server process
     assert gc.get_freeze_count() > 50_000
 
 
+@pytest.mark.slow
 def test_run_outlives_the_process_that_started_it(tiny_mnist, runs_dir):
     """The app server stops right after starting a run: the run trains on and is found again."""
     import subprocess
     import sys
-    code = ("import sys; from mnist_lab import jobs; from mnist_lab.train import make_config; "
-            "r = jobs.start_run(make_config('mlp', 'fast', epochs=2, batch_size=50).to_dict(), sys.argv[1], sys.argv[2]); "
-            "print(r.run_id)")
-    server = subprocess.run([sys.executable, "-c", code, str(runs_dir), str(tiny_mnist)],
-                            capture_output=True, text=True, cwd=ROOT, check=True)
+
+    code = (
+        "import sys; from mnist_lab import jobs; from mnist_lab.config import make_config; "
+        "r = jobs.start_run(make_config('mlp', 'fast', epochs=2, batch_size=50).to_dict(), sys.argv[1], sys.argv[2]); "
+        "print(r.run_id)"
+    )
+    server = subprocess.run(
+        [sys.executable, "-c", code, str(runs_dir), str(tiny_mnist)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     run_id = server.stdout.strip()
     t0 = time.time()
     while time.time() - t0 < 120:  # a "restarted server" reads the same folder
@@ -110,24 +135,26 @@ def _rss_mb_and_torch(pid: int) -> tuple[float, bool]:
     return rss_kb / 1024, "libtorch" in Path(f"/proc/{pid}/maps").read_text()
 
 
-def test_queued_runs_wait_without_loading_torch(tiny_mnist, runs_dir, monkeypatch):
-    """A classroom presses Start together: runs that wait their turn stay small processes."""
-    monkeypatch.delenv("MNIST_LAB_MAX_RUNS", raising=False)  # the default: 1 slot on this CPU
-    from mnist_lab.train import make_config
+@pytest.mark.slow
+def test_queued_runs_cost_no_process_and_workers_load_torch_once(tiny_mnist, runs_dir, monkeypatch):
+    """A class presses Start together: waiting runs are files, each slot's worker imports torch once
+    and trains the runs in the order they were started."""
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
     long = jobs.start_run(make_config("lenet5", "seed003", epochs=200, batch_size=1).to_dict(), runs_dir, tiny_mnist)
     t0 = time.time()
     while long.status()["state"] != "running" and time.time() - t0 < 120:
         time.sleep(0.2)
-    waiting = [jobs.start_run(make_config("mlp", "fast", epochs=1, batch_size=50).to_dict(), runs_dir, tiny_mnist)
-               for _ in range(3)]
-    time.sleep(3)
+    waiting = [
+        jobs.start_run(make_config("mlp", "fast", epochs=1, batch_size=50).to_dict(), runs_dir, tiny_mnist)
+        for _ in range(3)
+    ]
     try:
         assert [r.status()["state"] for r in waiting] == ["queued"] * 3
-        trainer_mb, trainer_torch = _rss_mb_and_torch(long.status()["pid"])
-        assert trainer_torch and trainer_mb > 150  # the running one holds torch...
-        for r in waiting:
-            mb, has_torch = _rss_mb_and_torch(r.status()["pid"])
-            assert not has_torch and mb < 60, (mb, has_torch)  # ...the queued ones do not
+        assert all(r.status().get("pid") is None for r in waiting)  # no process of their own
+        [worker] = jobs.workers(runs_dir)
+        assert worker.pid == long.status()["pid"] and worker.run_id == long.run_id
+        mb, has_torch = _rss_mb_and_torch(worker.pid)
+        assert has_torch and mb > 150
         assert [jobs.runs_ahead(r) for r in waiting] == [0, 1, 2]  # first come, first served
     finally:
         jobs.stop_run(long)
@@ -138,5 +165,6 @@ def test_queued_runs_wait_without_loading_torch(tiny_mnist, runs_dir, monkeypatc
             break
         time.sleep(0.3)
     assert states == ["stopped", "done", "done", "done"], states
+    assert {r.status()["pid"] for r in [long, *waiting]} == {worker.pid}  # one worker, one torch import
     started = [r.status()["started"] for r in waiting]
     assert started == sorted(started)  # they trained in the order they were started

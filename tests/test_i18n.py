@@ -1,68 +1,139 @@
-"""The translations: both languages complete, same placeholders, every key the app uses exists."""
+"""The catalogs: every language complete, the same placeholders, every key the app and the engine use exists."""
+
 import re
 from pathlib import Path
 
 import pytest
 
-from mnist_lab import charts, filters, i18n, preprocess, runs, train
+from mnist_lab import charts, config, filters, i18n, preprocess, runs
+from mnist_lab.errors import LabError, Message
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILES = [ROOT / "app.py", ROOT / "ui.py", *sorted((ROOT / "pages").glob("*.py"))]
+ENGINE_FILES = sorted((ROOT / "mnist_lab").glob("*.py"))
 
 
-def test_both_languages_have_the_same_keys():
-    assert set(i18n.EN) == set(i18n.KO)
-    assert set(i18n.STRINGS) == set(i18n.LANGUAGES)
+def test_every_language_has_every_key_with_the_same_placeholders():
+    """One list of every problem, so a translator sees all that is left to do in one run."""
+    assert len(i18n.STRINGS) >= 2 and next(iter(i18n.LANGUAGES)) == "en"
+    assert i18n.catalog_problems() == []
 
 
-@pytest.mark.parametrize("key", sorted(i18n.EN))
-def test_same_placeholders_and_no_empty_text(key):
-    assert i18n.EN[key].strip() and i18n.KO[key].strip()
-    assert i18n.placeholders(i18n.EN[key]) == i18n.placeholders(i18n.KO[key])
+def test_catalog_problems_reports_everything_at_once(monkeypatch):
+    broken = dict(i18n.STRINGS["ko"])
+    del broken["nav.home"]
+    broken["train.started"] = "{id} 시작"
+    broken["train.stop"] = "  "
+    broken["nav.extra"] = "x"
+    monkeypatch.setitem(i18n.STRINGS, "ko", broken)
+    problems = i18n.catalog_problems()
+    assert "ko: missing nav.home" in problems and "ko: nav.extra is not in en" in problems
+    assert "ko: train.stop: empty" in problems
+    assert any(p.startswith("ko: train.started: placeholders ['id']") for p in problems)
+    assert len(problems) == 4
+
+
+def test_a_new_language_is_a_new_file(tmp_path, monkeypatch):
+    """A teacher adds a language by adding a file: it is found, named and used with English fallback."""
+    for f in i18n.LOCALES.glob("*.toml"):
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "de.toml").write_text('"language.name" = "Deutsch"\n"nav.home" = "Start"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALES", tmp_path)
+    catalogs = i18n._load()
+    assert next(iter(catalogs)) == "en" and catalogs["de"]["nav.home"] == "Start"
+    monkeypatch.setattr(i18n, "STRINGS", catalogs)
+    monkeypatch.setattr(i18n, "LANGUAGES", {c: t.get("language.name", c) for c, t in catalogs.items()})
+    assert i18n.LANGUAGES["de"] == "Deutsch" and i18n.normalize("de-AT") == "de"
+    assert i18n.t("nav.home", "de") == "Start" and i18n.t("nav.train", "de") == "Train"  # English fallback
+    assert "de: missing nav.train" in i18n.catalog_problems()
 
 
 def test_every_key_used_by_the_app_exists():
     source = "\n".join(p.read_text() for p in APP_FILES)
-    literal = set(re.findall(r"""tr\(\s*["']([a-z0-9_.]+)["']""", source))
+    literal = set(re.findall(r"""(?:tr|ui\.error\(tr,)\(?\s*["']([a-z0-9_.]+)["']""", source))
     prefixes = set(re.findall(r"""tr\(\s*f["']([a-z0-9_.]+)\{""", source))
-    assert literal, "no tr('...') calls found: did the app change its translator name?"
+    assert len(literal) > 100, "few tr('...') calls found: did the app change its translator name?"
     assert sorted(k for k in literal if k not in i18n.EN) == []
-    for prefix in prefixes:
-        assert any(k.startswith(prefix) for k in i18n.EN), prefix
+    assert [p for p in prefixes if not any(k.startswith(p) for k in i18n.EN)] == []
 
 
-@pytest.mark.parametrize("prefix, values", [
-    ("chart.", charts.DEFAULT_LABELS),
-    ("reason.", preprocess.REASONS),
-    ("state.", runs.STATES),
-    ("filters.kernel.", filters.KERNELS),
-    ("filters.pic.", filters.builtin_pictures(32)),
-    ("train.preset.", train.PRESETS),
-    ("train.preset_help.", train.PRESETS),
-    ("train.normalize.", train.NORMALIZE),
-    ("train.schedule.", train.SCHEDULES),
-    ("class.fashion.", range(10)),
-])
+def test_every_message_key_the_engine_raises_exists():
+    source = "\n".join(p.read_text() for p in ENGINE_FILES)
+    keys = set(re.findall(r"""(?:Error|Message)\(\s*["']((?:error|reason)\.[a-z0-9_.]+)["']""", source))
+    prefixes = set(re.findall(r"""(?:Error|Message)\(\s*f["']((?:error|reason)\.[a-z0-9_.]+)\{""", source))
+    assert len(keys) > 30, keys  # the pattern still finds the raises
+    assert sorted(k for k in keys if k not in i18n.EN) == []
+    assert [p for p in prefixes if not any(k.startswith(p) for k in i18n.EN)] == []
+
+
+@pytest.mark.parametrize(
+    "prefix, values",
+    [
+        ("chart.", charts.DEFAULT_LABELS),
+        ("reason.", preprocess.REASONS),
+        ("state.", runs.STATES),
+        ("filters.kernel.", filters.KERNELS),
+        ("filters.pic.", filters.builtin_pictures(32)),
+        ("train.preset.", config.PRESETS),
+        ("train.preset_help.", config.PRESETS),
+        ("train.normalize.", config.NORMALIZE),
+        ("train.schedule.", config.SCHEDULES),
+        ("model.title.", config.INPUT_SIZES),
+        ("model.desc.", config.INPUT_SIZES),
+        ("class.fashion.", range(10)),
+    ],
+)
 def test_families_cover_what_the_engine_can_return(prefix, values):
     assert [v for v in values if f"{prefix}{v}" not in i18n.EN] == []
 
 
-def test_chart_labels_translate_every_chart_label():
+def test_engine_errors_read_in_every_language():
+    e = config.ConfigError("error.config.lr", value=-1.0)
+    assert str(e) == "learning rate must be greater than 0, got -1.0"  # the CLI's English
+    assert i18n.message(e, "ko") == "학습률은 0보다 커야 합니다. 받은 값: -1.0"
+    assert i18n.translator("ko").error(ValueError("plain")) == "plain"  # not ours: as it is
+    status = {"reason": "stopped by the user", **Message("reason.stopped_by_user").status_fields()}
+    assert i18n.reason(status, "ko") == "사용자가 중지했습니다"
+    assert i18n.reason({"reason": "an old run's words"}, "ko") == "an old run's words"
+    assert isinstance(e, ValueError) and isinstance(e, LabError)
+
+
+def test_chart_labels_and_class_names_translate():
     ko = i18n.chart_labels("ko")
-    assert set(ko) == set(charts.DEFAULT_LABELS)
-    assert ko["accuracy"] == "정확도"
-    assert i18n.chart_labels("en")["accuracy"] == charts.DEFAULT_LABELS["accuracy"]
+    assert set(ko) == set(charts.DEFAULT_LABELS) and ko["accuracy"] == "정확도"
+    assert i18n.chart_labels("en")["accuracy"] == charts.DEFAULT_LABELS["accuracy"] == "Accuracy"
+    assert i18n.class_names("mnist", "ko") == [str(k) for k in range(10)]
+    assert i18n.class_names("fashion", "ko")[0] != i18n.class_names("fashion", "en")[0] == "T-shirt/top"
 
 
 def test_t_formats_and_falls_back():
     assert i18n.t("train.started", "ko", run="r1") == "실행 r1을(를) 시작했습니다"
     assert i18n.t("train.started", run="r1") == "Started run r1"
     assert i18n.t("no.such.key", "ko") == "no.such.key"
+    assert i18n.t("train.started", "ko") == "실행 {run}을(를) 시작했습니다"  # a missing value stays visible
     tr = i18n.translator("ko-KR")
     assert tr.lang == "ko" and tr("nav.home") == "홈"
 
 
-@pytest.mark.parametrize("raw, code", [("ko", "ko"), ("KO", "ko"), ("ko_KR", "ko"), ("한국어", "ko"),
-                                       ("en", "en"), ("fr", "en"), (None, "en"), ("", "en")])
+@pytest.mark.parametrize(
+    "raw, code",
+    [
+        ("ko", "ko"),
+        ("KO", "ko"),
+        ("ko_KR", "ko"),
+        ("한국어", "ko"),
+        ("en", "en"),
+        ("fr", "en"),
+        (None, "en"),
+        ("", "en"),
+    ],
+)
 def test_normalize_language(raw, code):
     assert i18n.normalize(raw) == code
+
+
+@pytest.mark.parametrize(
+    "seconds, text", [(None, "–"), (float("nan"), "–"), (0, "0:00"), (65.4, "1:05"), (3723, "1:02:03")]
+)
+def test_duration(seconds, text):
+    assert i18n.duration(seconds) == text

@@ -46,7 +46,7 @@ def test_pil_global_limit_untouched():
     before = Image.MAX_IMAGE_PIXELS
     with pytest.raises(ImageError):
         decode_image(_png_header_only(20000, 20000))
-    assert Image.MAX_IMAGE_PIXELS == before
+    assert before == Image.MAX_IMAGE_PIXELS
     assert MAX_PIXELS == 40_000_000
 
 
@@ -82,9 +82,9 @@ def test_sixteen_bit_png_scaled_to_eight_bits():
 
 def test_rgba_composited_on_white():
     arr = np.zeros((4, 4, 4), dtype=np.uint8)
-    arr[0, 0] = (0, 0, 0, 255)      # opaque black
-    arr[1, 1] = (0, 0, 0, 0)        # transparent (black underneath) must become white
-    arr[2, 2] = (0, 0, 0, 128)      # half-transparent black -> mid grey
+    arr[0, 0] = (0, 0, 0, 255)  # opaque black
+    arr[1, 1] = (0, 0, 0, 0)  # transparent (black underneath) must become white
+    arr[2, 2] = (0, 0, 0, 128)  # half-transparent black -> mid grey
     out = decode_image(_save(Image.fromarray(arr, "RGBA"), "PNG"))
     assert out[0, 0] == 0 and out[1, 1] == 255
     assert 120 <= out[2, 2] <= 135
@@ -133,3 +133,20 @@ def test_exif_rotation_applied():
     exif[0x0112] = 6  # rotate 90 degrees when shown
     out = decode_image(_save(im, "JPEG", exif=exif))
     assert out.shape == (30, 10)
+
+
+def test_gray_uses_the_same_weights_as_pil_and_cv2():
+    from mnist_lab.images import fit, to_gray
+
+    rng = np.random.default_rng(4)
+    rgb = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    pil = np.asarray(Image.fromarray(rgb).convert("L"), dtype=np.float32)
+    assert np.abs(to_gray(rgb) - pil).max() <= 1.0  # PIL rounds to whole levels
+    rgba = np.dstack([rgb, np.zeros((20, 30), np.uint8)])
+    np.testing.assert_array_equal(to_gray(rgba), to_gray(rgb))  # alpha is not colour
+    assert to_gray(rgb[..., 0]).dtype == np.float32
+    with pytest.raises(ValueError):
+        to_gray(np.zeros((2, 2, 5), np.uint8))
+    assert fit(np.zeros((1000, 500, 3), np.uint8), 192).shape == (192, 96, 3)
+    small = np.zeros((50, 40), np.uint8)
+    assert fit(small) is small

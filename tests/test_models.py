@@ -1,4 +1,5 @@
 """Model registry: shapes, parameter counts, initialisation."""
+
 import math
 
 import pytest
@@ -31,7 +32,9 @@ def test_simple_cnn_init_is_glorot_uniform_gain_sqrt2():
     w = m.conv1.weight
     bound = math.sqrt(2) * math.sqrt(6 / (1 * 25 + 20 * 25))
     assert w.abs().max() <= bound and w.abs().max() > 0.9 * bound
-    assert all(float(layer.bias.detach().abs().sum()) == 0 for layer in m if hasattr(layer, "bias") and layer.bias is not None)
+    assert all(
+        float(layer.bias.detach().abs().sum()) == 0 for layer in m if hasattr(layer, "bias") and layer.bias is not None
+    )
 
 
 def test_summary_rows():
@@ -48,3 +51,23 @@ def test_unknown_model_and_padding():
     with pytest.raises(ValueError, match="unknown model"):
         models.build_model("resnet152")
     assert models.input_pad("simple_cnn") == 2 and models.input_pad("lenet5") == 0
+
+
+def test_eval_mode_restores_the_mode_it_found():
+    model = models.build_model("modern_cnn")
+    for was_training in (True, False):
+        model.train(was_training)
+        with models.eval_mode(model):
+            assert not model.training and not model.bn1.training
+        assert model.training == was_training and model.bn1.training == was_training
+    model.train()
+    with pytest.raises(RuntimeError), models.eval_mode(model):
+        raise RuntimeError("a failure inside the block")
+    assert model.training  # restored even so
+
+
+def test_registry_matches_the_torch_free_config():
+    from mnist_lab import config
+
+    assert list(models.MODELS) == list(config.INPUT_SIZES)
+    assert all(models.MODELS[n].input_size == size for n, size in config.INPUT_SIZES.items())

@@ -2,12 +2,13 @@ import cv2
 import numpy as np
 import pytest
 
+from mnist_lab import i18n
 from mnist_lab.preprocess import REASONS, prepare_digit
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     a = img.astype(np.float64)
-    ys, xs = np.mgrid[0:a.shape[0], 0:a.shape[1]]
+    ys, xs = np.mgrid[0 : a.shape[0], 0 : a.shape[1]]
     return (ys * a).sum() / a.sum(), (xs * a).sum() / a.sum()
 
 
@@ -68,7 +69,7 @@ def test_box_is_in_input_coordinates():
 def test_rgba_transparent_canvas(stroke):
     ink = seven(255, 0)
     rgba = np.zeros((300, 400, 4), np.uint8)
-    rgba[..., :3] = stroke          # stroke colour everywhere; only alpha says where it was drawn
+    rgba[..., :3] = stroke  # stroke colour everywhere; only alpha says where it was drawn
     rgba[..., 3] = ink
     p = prepare_digit(rgba)
     assert_mnist_like(p, tall=True)
@@ -77,7 +78,7 @@ def test_rgba_transparent_canvas(stroke):
 
 def test_opaque_rgb_photo_with_uneven_light():
     rng = np.random.default_rng(1)
-    ys, xs = np.mgrid[0:480, 0:640]
+    _ys, xs = np.mgrid[0:480, 0:640]
     paper = 120 + 110 * xs / 640 + rng.normal(0, 4, (480, 640))  # light falls off to the left
     ink = np.zeros((480, 640), np.float64)
     cv2.ellipse(ink, (450, 200), (50, 90), 0, 0, 360, 1.0, 16, cv2.LINE_AA)
@@ -86,6 +87,20 @@ def test_opaque_rgb_photo_with_uneven_light():
     p = prepare_digit(rgb)
     assert_mnist_like(p, tall=True)
     assert p.image[14, 14] < 60  # the hole of the zero stays empty
+
+
+@pytest.mark.parametrize("make", [seven, zero])
+@pytest.mark.parametrize("shadow", [0.45, 0.6])
+def test_a_shadow_across_the_page_is_not_ink(make, shadow):
+    """A photo whose edge lies half in a hard shadow: once read inverted, with the shadow's edge as ink."""
+    page = make(0, 255).astype(np.float64) / 255 * 0.8 + 0.15  # dark ink on light paper
+    _ys, xs = np.mgrid[0 : page.shape[0], 0 : page.shape[1]]
+    shade = xs > 120 + 0.3 * _ys  # a slanted edge; the digit may lie on either side
+    photo = np.clip(255 * page * np.where(shade, 1 - shadow, 1.0), 0, 255).astype(np.uint8)
+    p = prepare_digit(np.repeat(photo[..., None], 3, axis=2))
+    expected = prepare_digit(make(255, 0))
+    assert_mnist_like(p, tall=True)
+    assert np.abs(p.image.astype(int) - expected.image).mean() < 12  # the digit alone, as on a clean page
 
 
 def test_thin_pen_is_thickened():
@@ -105,24 +120,29 @@ def test_mnist_sized_input_roundtrip():
     assert_mnist_like(p, tall=True)
 
 
-@pytest.mark.parametrize("img", [
-    np.zeros((300, 400), np.uint8),
-    np.full((300, 400), 255, np.uint8),
-    np.full((300, 400, 3), 90, np.uint8),
-    np.zeros((300, 400, 4), np.uint8),       # fully transparent canvas
-    np.zeros((1, 1), np.uint8),
-    np.clip(200 + np.random.default_rng(2).normal(0, 3, (300, 400)), 0, 255).astype(np.uint8),  # plain paper
-])
+@pytest.mark.parametrize(
+    "img",
+    [
+        np.zeros((300, 400), np.uint8),
+        np.full((300, 400), 255, np.uint8),
+        np.full((300, 400, 3), 90, np.uint8),
+        np.zeros((300, 400, 4), np.uint8),  # fully transparent canvas
+        np.zeros((1, 1), np.uint8),
+        np.clip(200 + np.random.default_rng(2).normal(0, 3, (300, 400)), 0, 255).astype(np.uint8),  # plain paper
+    ],
+)
 def test_blank(img):
     p = prepare_digit(img)
     assert p.image is None and p.reason == "blank"
-    assert p.reason in REASONS
+    assert p.reason in REASONS and f"reason.{p.reason}" in i18n.EN
 
 
 def test_pure_noise_is_refused():
     rng = np.random.default_rng(3)
-    for noise in (rng.integers(0, 256, (300, 400), dtype=np.uint8),
-                  np.clip(rng.normal(128, 60, (200, 200)), 0, 255).astype(np.uint8)):
+    for noise in (
+        rng.integers(0, 256, (300, 400), dtype=np.uint8),
+        np.clip(rng.normal(128, 60, (200, 200)), 0, 255).astype(np.uint8),
+    ):
         p = prepare_digit(noise)
         assert p.image is None and p.reason == "noise"
 

@@ -1,4 +1,5 @@
 """Run store, checkpoints and the job queue."""
+
 import json
 import os
 import pickle
@@ -10,9 +11,12 @@ import time
 import pytest
 import torch
 
-from mnist_lab import jobs, runs
+from mnist_lab import files, jobs, runs
+from mnist_lab.checkpoints import CheckpointError, ModelMeta, load_model, save_checkpoint
+from mnist_lab.config import make_config
+from mnist_lab.errors import LabError
 from mnist_lab.models import build_model
-from mnist_lab.runs import CheckpointError, RunStore
+from mnist_lab.runs import RunStore
 
 
 def test_create_list_get(tmp_path):
@@ -29,7 +33,7 @@ def test_create_list_get(tmp_path):
 
 @pytest.mark.parametrize("bad", ["../etc", "/etc/passwd", "a/b", "..", ".hidden", "", "x" * 200])
 def test_run_ids_cannot_leave_the_runs_folder(tmp_path, bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(runs.BadRunId, match="invalid run id"):
         RunStore(tmp_path).get(bad)
 
 
@@ -43,6 +47,7 @@ def test_dead_process_is_marked_interrupted(tmp_path):
     run.status_path.write_text(json.dumps(st))
     info = RunStore(tmp_path).list()[0]
     assert info.status == "interrupted" and "ended unexpectedly" in info.reason
+    assert run.status()["reason_key"] == "reason.process_gone"  # kept so that a page can translate it
 
 
 def test_damaged_status_and_half_written_metrics(tmp_path):
@@ -63,27 +68,39 @@ def test_damaged_status_and_half_written_metrics(tmp_path):
 def test_checkpoint_round_trip(tmp_path):
     model = build_model("lenet5")
     path = tmp_path / "c.pt"
-    runs.save_checkpoint(path, model, {"model": "lenet5", "normalize": "standardize", "pad": 0})
-    loaded, meta = runs.load_model(path)
+    meta = ModelMeta("lenet5", "standardize", 0, "fashion", tuple("abcdefghij"), {"lr": 0.1}, "cpu", 3, 0.5)
+    save_checkpoint(path, model, meta)
+    loaded, read = load_model(path)
     x = torch.randn(2, 1, 28, 28)
     model.eval()
-    assert torch.allclose(loaded(x), model(x)) and meta["normalize"] == "standardize"
+    assert torch.allclose(loaded(x), model(x)) and read == meta and not loaded.training
+
+
+def test_meta_of_an_older_checkpoint_gets_the_defaults(tmp_path):
+    """A meta written before ModelMeta (a loose dict, some keys missing) is read one way."""
+    meta = ModelMeta.from_dict({"model": "simple_cnn", "normalize": "minmax", "dataset": "nope", "classes": None})
+    assert (meta.pad, meta.dataset, meta.classes[3], meta.test_accuracy) == (2, "mnist", "3", None)
+    with pytest.raises(CheckpointError, match="unknown model"):
+        ModelMeta.from_dict({"model": "resnet"})
+    with pytest.raises(CheckpointError, match="not an MNIST Lab checkpoint"):
+        ModelMeta.from_dict({"model": "mlp", "normalize": "sepia"})
 
 
 def test_checkpoint_write_failure_keeps_the_previous_one(tmp_path, monkeypatch):
     path = tmp_path / "c.pt"
-    runs.save_checkpoint(path, build_model("lenet5"), {"model": "lenet5", "normalize": "minmax", "pad": 0})
+    save_checkpoint(path, build_model("lenet5"), ModelMeta("lenet5"))
     before = path.read_bytes()
 
     def broken_save(obj, fh):
         fh.write(b"half a checkpoint")
         raise OSError("No space left on device")
+
     monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError):
-        runs.save_checkpoint(path, build_model("lenet5"), {"model": "lenet5"})
+        save_checkpoint(path, build_model("lenet5"), ModelMeta("lenet5"))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
-    runs.load_model(path)
+    load_model(path)
 
 
 class Payload:
@@ -102,21 +119,21 @@ def test_pickle_with_code_does_not_run(tmp_path):
     with open(path, "wb") as fh:
         pickle.dump({"state_dict": Payload(str(target)), "meta": {"model": "lenet5"}}, fh)
     with pytest.raises(CheckpointError, match="refused"):
-        runs.load_model(path)
+        load_model(path)
     assert not target.exists()
 
 
 def test_other_architecture_and_truncated(tmp_path):
     path = tmp_path / "c.pt"
-    runs.save_checkpoint(path, build_model("mlp"), {"model": "lenet5", "normalize": "minmax", "pad": 0})
+    save_checkpoint(path, build_model("mlp"), ModelMeta("lenet5"))
     with pytest.raises(CheckpointError, match="do not fit the lenet5"):
-        runs.load_model(path)
-    runs.save_checkpoint(path, build_model("lenet5"), {"model": "lenet5"})
+        load_model(path)
+    save_checkpoint(path, build_model("lenet5"), ModelMeta("lenet5"))
     path.write_bytes(path.read_bytes()[:1000])
     with pytest.raises(CheckpointError, match="damaged"):
-        runs.load_model(path)
+        load_model(path)
     with pytest.raises(CheckpointError, match="no such"):
-        runs.load_model(tmp_path / "missing.pt")
+        load_model(tmp_path / "missing.pt")
 
 
 def test_slots_limit_concurrency(tmp_path):
@@ -134,17 +151,22 @@ def _wait(run, states, timeout=60):
         if st["state"] in states:
             return st
         time.sleep(0.2)
-    raise AssertionError(f"run stayed {run.status()} (log: {run.log_path.read_text() if run.log_path.exists() else ''})")
+    raise AssertionError(
+        f"run stayed {run.status()} (log: {run.log_path.read_text() if run.log_path.exists() else ''})"
+    )
 
 
+@pytest.mark.slow
 def test_jobs_train_queue_and_stop(tiny_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
-    from mnist_lab.train import make_config
     quick = make_config("lenet5", "fast", epochs=2, batch_size=50).to_dict()
     done = jobs.start_run(quick, runs_dir, tiny_mnist)
     st = _wait(done, ("done", "failed"))
     assert st["state"] == "done" and st["test_accuracy"] is not None, done.log_path.read_text()
     assert done.checkpoint_path().exists()
+    from mnist_lab.evaluate import predictions_path
+
+    assert predictions_path(done.checkpoint_path()).is_file()  # the Mistakes page opens on these
     events, _ = done.metrics()
     assert [e["type"] for e in events].count("epoch") == 2 and events[-1]["type"] == "end"
 
@@ -159,12 +181,12 @@ def test_jobs_train_queue_and_stop(tiny_mnist, runs_dir, monkeypatch):
     jobs.stop_run(long)
     st = _wait(long, ("stopped", "failed"))
     assert st["state"] == "stopped"
-    runs.load_model(long.checkpoint_path())
+    load_model(long.checkpoint_path())
     assert {i.status for i in RunStore(runs_dir).list()} == {"done", "stopped"}
 
 
+@pytest.mark.slow
 def test_killed_training_is_reported_and_checkpoint_survives(tiny_mnist, runs_dir):
-    from mnist_lab.train import make_config
     run = jobs.start_run(make_config("lenet5", "seed003", epochs=200, batch_size=4).to_dict(), runs_dir, tiny_mnist)
     t = time.time()
     while not run.checkpoint_path().exists() and time.time() - t < 60:
@@ -173,60 +195,99 @@ def test_killed_training_is_reported_and_checkpoint_survives(tiny_mnist, runs_di
     time.sleep(0.5)
     info = RunStore(runs_dir).list()[0]
     assert info.status == "interrupted" and "ended unexpectedly" in info.reason
-    runs.load_model(run.checkpoint_path())
+    assert run.status()["reason_key"] == "reason.process_gone_kept"
+    load_model(run.checkpoint_path())
 
 
 def test_queue_is_first_come_first_served(tmp_path):
-    """Runs get the slot in the order they were created, whatever order their processes ask in."""
-    import threading
+    """Workers take runs in the order they were created, whatever order they were queued in."""
     store = RunStore(tmp_path)
     a, b, c = (store.create({"model": "mlp"}) for _ in range(3))
-    busy = jobs.Slot(tmp_path, 1)
-    assert busy.try_acquire()   # a run is training
-    order, threads = [], []
-
-    def waiter(run):
-        slot = jobs.wait_for_slot(run, 1, lambda: False, poll=0.05)
-        order.append(run.run_id)
-        time.sleep(0.2)
-        slot.release()
-
-    for run in (c, b, a):   # the newest asks first
-        threads.append(threading.Thread(target=waiter, args=(run,)))
-        threads[-1].start()
-        time.sleep(0.1)
+    for run in (c, a, b):
+        jobs.enqueue(run)
+    assert jobs.queued(tmp_path) == [a.run_id, b.run_id, c.run_id]
     assert [jobs.runs_ahead(r) for r in (a, b, c)] == [0, 1, 2]
-    # a ticket left by a waiter that was killed blocks nobody
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    (tmp_path / ".queue" / f"{0:020d}-gone").write_text(str(dead.pid))
-    assert jobs.runs_ahead(a) == 0 and not (tmp_path / ".queue" / f"{0:020d}-gone").exists()
-    # so does one whose waiter died before writing its pid (an empty file, once it is not new)
-    empty = tmp_path / ".queue" / f"{1:020d}-empty"
-    empty.touch()
-    assert jobs.runs_ahead(a) == 1   # just written: it may be a waiter writing its pid right now
-    os.utime(empty, (time.time() - 60, time.time() - 60))
-    assert jobs.runs_ahead(a) == 0 and not empty.exists()
-    busy.release()
-    for t in threads:
-        t.join(10)
-    assert order == [a.run_id, b.run_id, c.run_id]
-    assert list((tmp_path / ".queue").iterdir()) == []   # no tickets left behind
+    claimed = jobs.claim_next(tmp_path, os.getpid())
+    assert claimed.run_id == a.run_id and a.status()["state"] == "running" and a.status()["pid"] == os.getpid()
+    assert jobs.runs_ahead(a) is None and jobs.runs_ahead(c) == 1
+
+
+def test_claiming_skips_what_left_the_queue(tmp_path):
+    """A deleted run, a run stopped while it waited, or a stale ticket block nobody."""
+    store = RunStore(tmp_path)
+    gone, stopped, waiting = (store.create({"model": "mlp"}) for _ in range(3))
+    for run in (gone, stopped, waiting):
+        jobs.enqueue(run)
+    gone.set_status("done")
+    store.delete(gone.run_id)
+    stopped.request_stop()  # a STOP that raced with the queue: cancelled, never trained
+    assert jobs.claim_next(tmp_path, os.getpid()).run_id == waiting.run_id
+    assert stopped.status()["state"] == "stopped" and "before it started" in stopped.status()["reason"]
+    assert jobs.queued(tmp_path) == [] and jobs.claim_next(tmp_path, os.getpid()) is None
 
 
 def test_cancelled_while_queued_leaves_no_ticket(tmp_path):
     run = RunStore(tmp_path).create({"model": "mlp"})
-    busy = jobs.Slot(tmp_path, 1)
-    assert busy.try_acquire()
-    calls = []
-    assert jobs.wait_for_slot(run, 1, lambda: len(calls) > 2 or calls.append(1), poll=0.01) is None
-    assert list((tmp_path / ".queue").iterdir()) == []
+    jobs.enqueue(run)
+    assert run.reconcile()["state"] == "queued"  # waiting owns no process, and that is fine
+    assert jobs.cancel(run) and run.status()["state"] == "stopped"
+    assert jobs.queued(tmp_path) == [] and not jobs.cancel(run)
+    lost = RunStore(tmp_path).create({"model": "mlp"})  # queued, but never reached the queue
+    st = json.loads(lost.status_path.read_text())
+    st["updated"] = time.time() - 60
+    lost.status_path.write_text(json.dumps(st))
+    assert lost.reconcile()["state"] == "interrupted"
+
+
+def test_slots_are_counted_without_taking_them(tmp_path):
+    held = jobs.Slot(tmp_path, 3)
+    assert held.try_acquire() and held.index == 0
+    assert jobs.free_slots(tmp_path, 3) == 2 and jobs.free_slots(tmp_path, 3) == 2  # counting frees them again
+    held.release()
+    assert jobs.free_slots(tmp_path, 3) == 3
+
+
+def test_class_caps_refuse_a_run_before_it_is_queued(tmp_path):
+    from mnist_lab.jobs import ClassSettings, LaunchError, LocalLauncher
+
+    ClassSettings(max_epochs=2, runs_per_student=1).save(tmp_path)
+    assert ClassSettings.load(tmp_path) == ClassSettings(2, 1)
+    launch = LocalLauncher(tmp_path, slots=1)
+    launch.ensure_workers = lambda: 0  # queue only: no training in this test
+    with pytest.raises(LaunchError, match="at most 2 epoch"):
+        launch.start(make_config("mlp", "fast", epochs=3).to_dict(), "Ana")
+    launch.start(make_config("mlp", "fast", epochs=2).to_dict(), "Ana")
+    with pytest.raises(LaunchError, match="already have 1 run"):
+        launch.start(make_config("mlp", "fast", epochs=1).to_dict(), "Ana")
+    launch.start(make_config("mlp", "fast", epochs=1).to_dict(), "Ben")  # the cap is per student
+    assert [i.student for i in RunStore(tmp_path).list()] == ["Ben", "Ana"]
+
+
+@pytest.mark.parametrize(
+    "raw, kept",
+    [
+        ("  Ana   Kim ", "Ana Kim"),
+        ("<script>alert(1)</script>", "<script>alert(1)</script>"),  # kept as text: pages never render it
+        ("\u202eevil\u202c name", "evil name"),  # no bidi override to reorder the page
+        ("שלום", "שלום"),  # right-to-left letters are fine
+        ("x" * 500, "x" * 40),
+        ("김\n민\t준", "김 민 준"),
+    ],
+)
+def test_student_names_are_one_short_line_of_text(raw, kept):
+    assert runs.student_name(raw) == kept
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\u200b\u202e", None])
+def test_an_empty_student_name_is_refused(raw):
+    with pytest.raises(LabError, match="type your name"):
+        runs.student_name(raw)
 
 
 def test_delete_refuses_active_runs_and_removes_ended_ones(tmp_path):
     store = RunStore(tmp_path)
     active = store.create({"model": "mlp"})
-    active.set_status("running", pid=os.getpid())   # a live process
+    active.set_status("running", pid=os.getpid())  # a live process
     with pytest.raises(runs.RunActive, match="stop it first"):
         store.delete(active.run_id)
     assert active.path.is_dir()
@@ -234,8 +295,8 @@ def test_delete_refuses_active_runs_and_removes_ended_ones(tmp_path):
     ended.set_status("done")
     store.delete(ended.run_id)
     assert [i.run_id for i in store.list()] == [active.run_id]
-    assert sorted(p.name for p in tmp_path.iterdir()) == [active.run_id]   # nothing half-deleted left
-    with pytest.raises(ValueError, match="invalid run id"):
+    assert sorted(p.name for p in tmp_path.iterdir()) == [active.run_id]  # nothing half-deleted left
+    with pytest.raises(runs.BadRunId, match="invalid run id"):
         store.delete("../" + tmp_path.name)
     with pytest.raises(runs.RunNotFound):
         store.delete(ended.run_id)
@@ -244,19 +305,21 @@ def test_delete_refuses_active_runs_and_removes_ended_ones(tmp_path):
 def test_a_run_is_never_listed_without_its_status(tmp_path, monkeypatch):
     """Another session lists the runs while one is being created: it must not see 'interrupted'."""
     store, seen = RunStore(tmp_path), []
-    real = runs.atomic_write_json
+    real = files.atomic_write_json
 
     def listing_after_each_write(path, obj):
         real(path, obj)
         seen.extend((i.status, i.reason) for i in store.list())
+
     monkeypatch.setattr(runs, "atomic_write_json", listing_after_each_write)
     store.create({"model": "mlp"})
-    assert seen == [("queued", None)]   # listed once, when config.json was written, already queued
+    assert seen == [("queued", None)]  # listed once, when config.json was written, already queued
 
 
 def test_threads_writing_one_status_never_damage_it(tmp_path):
     """Sessions of one server (threads of one process) may write a run's status at the same moment."""
     import threading
+
     run = RunStore(tmp_path).create({"model": "mlp"})
     stop, damaged = threading.Event(), []
 
@@ -268,6 +331,7 @@ def test_threads_writing_one_status_never_damage_it(tmp_path):
         while not stop.is_set():
             if run.status().get("reason") == "status.json is missing or damaged":
                 damaged.append(1)
+
     r = threading.Thread(target=reader)
     r.start()
     writers = [threading.Thread(target=writer, args=(k,)) for k in range(6)]
@@ -280,3 +344,15 @@ def test_threads_writing_one_status_never_damage_it(tmp_path):
     assert not damaged
     assert [p.name for p in tmp_path.iterdir() if p.is_dir()] == [run.run_id]
     assert sorted(p.name for p in run.path.iterdir()) == ["config.json", "status.json"]  # no temp files left
+
+
+def test_a_session_may_start_only_so_many_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_RUNS_PER_SESSION", "2")
+    store = RunStore(tmp_path)
+    mine = [store.create({"model": "mlp"}) for _ in range(3)]
+    for run, state in zip(mine, ("running", "done", "done")):
+        run.set_status(state, pid=os.getpid())
+    assert jobs.session_is_full([r.run_id for r in mine], tmp_path) == []  # one active: room for more
+    mine[1].set_status("queued", pid=os.getpid())
+    ids = [r.run_id for r in mine] + ["deleted-run", "../x"]
+    assert jobs.session_is_full(ids, tmp_path) == [mine[0].run_id, mine[1].run_id]

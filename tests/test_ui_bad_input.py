@@ -4,6 +4,7 @@ Everything runs under Streamlit's AppTest, which in 1.67 drives st.file_uploader
 needed). The app starts at app.py and moves with switch_page, as a user does; data and runs are
 tiny fixtures in tmp_path.
 """
+
 from __future__ import annotations
 
 import io
@@ -19,15 +20,15 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import idx_bytes, synthetic_digits, write_mnist
-from mnist_lab import data, i18n, jobs, models, runs, train
-from test_app_pages import assert_ok, by_label, fresh_process_state, goto, model_run, start, texts  # noqa: F401
+from mnist_lab import config, data, i18n, jobs, runs, train
+from tests.helpers import assert_ok, by_label, goto, idx_bytes, start, synthetic_digits, texts, write_mnist
 
-FILTERS, DRAW, TRAIN = "pages/2_Filters.py", "pages/6_Draw.py", "pages/3_Train.py"
+HOME, FILTERS, DRAW, TRAIN = "pages/0_Home.py", "pages/2_Filters.py", "pages/6_Draw.py", "pages/3_Train.py"
 MODEL_PAGES = ["pages/4_Mistakes.py", "pages/5_Feature_Maps.py", DRAW]
 
 
 # ---------------------------------------------------------------- pictures
+
 
 def _save(im: Image.Image, fmt: str, **kw) -> bytes:
     buf = io.BytesIO()
@@ -83,8 +84,13 @@ def test_the_crafted_files_are_what_they_claim():
     bomb = BAD_IMAGES["bomb_20000x20000"][1]
     assert len(bomb) < 100 and struct.unpack(">II", bomb[16:24]) == (20000, 20000)
     modes = {k: Image.open(io.BytesIO(b)).mode for k, (_, b) in GOOD_IMAGES.items()}
-    assert modes == {"png_16bit": "I;16", "png_grayscale": "L", "png_rgba": "RGBA", "jpeg_cmyk": "CMYK",
-                     "gif_animated": "P"}
+    assert modes == {
+        "png_16bit": "I;16",
+        "png_grayscale": "L",
+        "png_rgba": "RGBA",
+        "jpeg_cmyk": "CMYK",
+        "gif_animated": "P",
+    }
     assert Image.open(io.BytesIO(GOOD_IMAGES["gif_animated"][1])).n_frames == 2
 
 
@@ -121,7 +127,7 @@ def test_filters_upload_bad_image_shows_error_then_recovers(tiny_mnist, runs_dir
     _upload(at, uploader, (name, content))
     _assert_one_line_error(at, words)
     assert not _sobel_maps_shown(at)
-    _upload(at, at.file_uploader[0], GOOD_IMAGES["png_grayscale"])   # the page still works
+    _upload(at, at.file_uploader[0], GOOD_IMAGES["png_grayscale"])  # the page still works
     assert not at.exception and not at.error and _sobel_maps_shown(at)
 
 
@@ -167,7 +173,7 @@ def test_draw_upload_good_image_gets_prediction(model_run, good):
     assert not at.error and not at.warning
     [answer] = _prediction(at)
     assert answer.value in [str(k) for k in range(10)]
-    assert "drawn_digit" in at.session_state   # what the model saw, kept for the feature maps page
+    assert "drawn_digit" in at.session_state  # what the model saw, kept for the feature maps page
 
 
 def test_draw_upload_blank_image_warns_no_digit(model_run):
@@ -179,6 +185,7 @@ def test_draw_upload_blank_image_warns_no_digit(model_run):
 
 
 # ---------------------------------------------------------------- dataset import on Home
+
 
 def _good_files(tmp_path: Path) -> dict[str, bytes]:
     src = write_mnist(tmp_path / "src", layout="flat")
@@ -227,12 +234,13 @@ def empty_data(tmp_path, monkeypatch, runs_dir) -> Path:
     return root
 
 
-@pytest.mark.parametrize("kind", ["wrong_magic", "truncated", "count_mismatch", "labels_out_of_range",
-                                  "npz_missing_keys"])
+@pytest.mark.parametrize(
+    "kind", ["wrong_magic", "truncated", "count_mismatch", "labels_out_of_range", "npz_missing_keys"]
+)
 def test_home_import_bad_dataset_shows_error_and_writes_nothing(tmp_path, empty_data, kind):
     files, words = _bad_dataset(kind, _good_files(tmp_path))
     at = _import(start(), files)
-    assert_ok(at, "app.py")
+    assert_ok(at, HOME)
     [error] = at.error
     assert error.value.startswith(i18n.t("home.upload_bad")) and words in error.value, error.value
     assert "\n" not in error.value
@@ -245,7 +253,7 @@ def test_home_import_good_files_after_a_bad_try(tmp_path, empty_data):
     at = _import(start(), _bad_dataset("count_mismatch", good)[0])
     assert at.error and not _mnist_found(at)
     at = _import(at, good)
-    assert_ok(at, "app.py")
+    assert_ok(at, HOME)
     assert not at.error and _mnist_found(at)
     assert data.find_dataset("mnist", empty_data) == str(empty_data / "MNIST" / "raw")
     assert i18n.t("home.upload_ok", where=empty_data / "MNIST" / "raw") in texts(at.success)
@@ -253,8 +261,11 @@ def test_home_import_good_files_after_a_bad_try(tmp_path, empty_data):
 
 # ---------------------------------------------------------------- training settings
 
+
 def _start_training(at, **values):
-    """Fill the Train form (keys: lr, batch_size, epochs) and press Start."""
+    """Type a name, fill the Train form (keys: lr, batch_size, epochs) and press Start."""
+    if not at.sidebar.text_input[0].value:
+        at.sidebar.text_input[0].set_value("Student")
     for key, value in values.items():
         by_label(at.number_input, f"train.{key}").set_value(value)
     by_label(at.button, "train.start").click()
@@ -270,7 +281,7 @@ def _wait_for_end(at, runs_dir: Path, timeout: float = 120):
         assert not at.exception, at.exception[0].message
         [info] = runs.RunStore(runs_dir).list()
         if info.status not in runs.ACTIVE:
-            at.run()   # the page as it is drawn once the run is over
+            at.run()  # the page as it is drawn once the run is over
             return at, runs.RunStore(runs_dir).get(info.run_id).status()
     raise AssertionError(f"the run did not end in {timeout:.0f} s")
 
@@ -286,20 +297,34 @@ def test_train_lr_zero_is_refused_before_a_run(tiny_mnist, runs_dir):
     assert_ok(at, TRAIN)
     assert texts(at.error) == f"{i18n.t('train.bad_setting')} learning rate must be greater than 0, got 0.0"
     assert runs.RunStore(runs_dir).list() == []
-    assert by_label(at.button, "train.start")   # the form is still there to fix and retry
+    assert by_label(at.button, "train.start")  # the form is still there to fix and retry
+
+
+def test_train_settings_error_reads_in_korean(tiny_mnist, runs_dir):
+    """The engine's message arrives in the reader's language, not only the lead-in."""
+    at = goto(start(lang="ko", name="민준"), TRAIN)
+    by_label(at.number_input, "train.lr", "ko").set_value(0.0)
+    by_label(at.button, "train.start", "ko").click()
+    at.run()
+    assert_ok(at, TRAIN, "ko")
+    assert texts(at.error) == f"{i18n.t('train.bad_setting', 'ko')} {i18n.t('error.config.lr', 'ko', value=0.0)}"
+    assert "학습률" in texts(at.error) and "learning rate" not in texts(at.error)
 
 
 def test_train_widgets_keep_numbers_in_range(tiny_mnist, runs_dir):
     """Epochs outside 1..MAX_EPOCHS, a batch of 0 or a negative rate cannot even be typed in."""
     at = goto(start(), TRAIN)
-    bounds = {k: (by_label(at.number_input, f"train.{k}").min, by_label(at.number_input, f"train.{k}").max)
-              for k in ("lr", "batch_size", "epochs")}
-    assert bounds == {"lr": (0.0, 10.0), "batch_size": (1, 8192), "epochs": (1, train.MAX_EPOCHS)}
+    bounds = {
+        k: (by_label(at.number_input, f"train.{k}").min, by_label(at.number_input, f"train.{k}").max)
+        for k in ("lr", "batch_size", "epochs")
+    }
+    assert bounds == {"lr": (0.0, 10.0), "batch_size": (1, 8192), "epochs": (1, config.MAX_EPOCHS)}
 
 
+@pytest.mark.slow
 def test_train_batch_larger_than_the_data_fails_with_plain_reason(tiny_mnist, runs_dir):
     """The fixture has 200 training images; the most epochs the form takes, in batches of 500."""
-    at = _start_training(goto(start(), TRAIN), batch_size=500, epochs=train.MAX_EPOCHS)
+    at = _start_training(goto(start(), TRAIN), batch_size=500, epochs=config.MAX_EPOCHS)
     assert not at.exception and not at.error
     at, status = _wait_for_end(at, runs_dir)
     assert status["state"] == "failed"
@@ -308,6 +333,7 @@ def test_train_batch_larger_than_the_data_fails_with_plain_reason(tiny_mnist, ru
     assert_ok(at, TRAIN)
 
 
+@pytest.mark.slow
 def test_train_huge_lr_fails_as_diverged(tiny_mnist, runs_dir):
     """The largest rate the form takes (10, with Adam) for one epoch, the fewest: the loss explodes."""
     at = _start_training(goto(start(), TRAIN), lr=10.0, epochs=1, batch_size=50)
@@ -325,17 +351,18 @@ def _tiny_dataset(root: Path) -> data.Dataset:
 
 def test_an_exploding_but_finite_loss_counts_as_diverged(tmp_path):
     """The engine fix behind the test above: Adam at lr 10 drives the loss to ~1e11, not to inf."""
-    end = train.train(train.make_config("lenet5", "fast", lr=10.0, epochs=1, batch_size=50), _tiny_dataset(tmp_path))
+    end = train.train(config.make_config("lenet5", "fast", lr=10.0, epochs=1, batch_size=50), _tiny_dataset(tmp_path))
     assert end["state"] == "failed" and "training diverged" in end["reason"]
 
 
 def test_one_cycle_over_exactly_four_steps_trains(tmp_path):
     """Engine fix: OneCycleLR divided by zero when a run had 4 steps (here 200 images in batches of 50)."""
-    end = train.train(train.make_config("mlp", "fast", batch_size=50, epochs=1), _tiny_dataset(tmp_path))
+    end = train.train(config.make_config("mlp", "fast", batch_size=50, epochs=1), _tiny_dataset(tmp_path))
     assert end["state"] == "done" and end["steps"] == 4
 
 
 # ---------------------------------------------------------------- run ids and run folders
+
 
 def test_run_query_param_outside_the_runs_folder_is_ignored(tiny_mnist, runs_dir):
     at = start()
@@ -368,33 +395,53 @@ def test_watched_run_outside_the_runs_folder_is_ignored(tiny_mnist, runs_dir, mo
 
 GOOD_EVENTS = [
     {"type": "start", "device": "cpu", "device_name": "cpu", "total_steps": 4, "epochs": 1, "train_size": 200},
-    {"type": "batch", "epoch": 1, "step": 1, "total_steps": 4, "loss": 2.3, "acc": 0.1, "seen": 50,
-     "images_per_s": 100.0, "elapsed": 0.5, "eta": 1.5},
-    {"type": "epoch", "epoch": 1, "train_loss": 2.2, "train_acc": 0.2, "test_loss": 2.1, "test_acc": 0.25,
-     "elapsed": 2.0},
+    {
+        "type": "batch",
+        "epoch": 1,
+        "step": 1,
+        "total_steps": 4,
+        "loss": 2.3,
+        "acc": 0.1,
+        "seen": 50,
+        "images_per_s": 100.0,
+        "elapsed": 0.5,
+        "eta": 1.5,
+    },
+    {
+        "type": "epoch",
+        "epoch": 1,
+        "train_loss": 2.2,
+        "train_acc": 0.2,
+        "test_loss": 2.1,
+        "test_acc": 0.25,
+        "elapsed": 2.0,
+    },
 ]
 DAMAGED_STATUS = {
     "truncated": '{"state": "runn',
     "not_an_object": "[1, 2]",
-    "wrong_types": json.dumps({"state": "done", "test_accuracy": "high", "started": "yesterday",
-                               "updated": None, "reason": 5}),
+    "wrong_types": json.dumps(
+        {"state": "done", "test_accuracy": "high", "started": "yesterday", "updated": None, "reason": 5}
+    ),
 }
 
 
 @pytest.mark.parametrize("damage", list(DAMAGED_STATUS))
 def test_damaged_run_folder_shows_what_it_can(tiny_mnist, runs_dir, damage):
-    run = runs.RunStore(runs_dir).create(train.make_config("lenet5", "fast", epochs=1).to_dict())
+    run = runs.RunStore(runs_dir).create(config.make_config("lenet5", "fast", epochs=1).to_dict())
     run.status_path.write_text(DAMAGED_STATUS[damage])
-    run.metrics_path.write_text("".join(json.dumps(e) + "\n" for e in GOOD_EVENTS)
-                                + '{"type": "batch", "epoch": 1, "st\n\x00\x00\x00\n{"type": "ba')
+    run.metrics_path.write_text(
+        "".join(json.dumps(e) + "\n" for e in GOOD_EVENTS)
+        + '{"type": "batch", "epoch": 1, "st\n\x00\x00\x00\n{"type": "ba'
+    )
     at = start()
     at.session_state["watch_run"] = run.run_id
     at = goto(at, TRAIN)
     assert_ok(at, TRAIN)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics[i18n.t("train.test_acc")] == "25.00%"   # the good lines are read, the broken ones skipped
+    assert metrics[i18n.t("train.test_acc")] == "25.00%"  # the good lines are read, the broken ones skipped
     assert len(at.get("plotly_chart")) >= 2
-    if damage == "wrong_types":   # a readable state with unusable fields: shown without them
+    if damage == "wrong_types":  # a readable state with unusable fields: shown without them
         assert metrics[i18n.t("train.state")] == i18n.t("state.done")
     else:
         assert _failed_message(at) == i18n.t("train.failed", reason="status.json is missing or damaged")
@@ -411,7 +458,7 @@ class _CodePayload:
 
 
 def _run_with_checkpoint(runs_dir: Path, write) -> str:
-    cfg = train.make_config("lenet5", "fast", epochs=1).to_dict()
+    cfg = config.make_config("lenet5", "fast", epochs=1).to_dict()
     run = runs.RunStore(runs_dir).create(cfg)
     write(run.checkpoint_path())
     run.set_status("done", started=time.time() - 5, test_accuracy=0.5)
@@ -439,9 +486,10 @@ def test_checkpoint_carrying_code_is_refused_and_never_run(tmp_path, tiny_mnist,
     at = goto(at, page)
     assert_ok(at, page)
     assert not marker.exists()
-    assert texts(at.error) == (f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load "
-                               "(it holds code or objects other than tensors)")
-    picker = at.sidebar.selectbox[0]       # the page still works: pick another model
+    assert texts(at.error) == (
+        f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load (it holds code or objects other than tensors)"
+    )
+    picker = at.sidebar.selectbox[0]  # the page still works: pick another model
     assert any(evil in o for o in picker.options) and any(model_run in o for o in picker.options)
     picker.set_value(model_run)
     at.run()
@@ -455,21 +503,24 @@ def test_damaged_checkpoint_is_refused(tiny_mnist, runs_dir):
     at.session_state["model_choice"] = bad
     at = goto(at, "pages/4_Mistakes.py")
     assert_ok(at, "pages/4_Mistakes.py")
-    assert texts(at.error) == f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load (damaged or not a checkpoint)"
+    assert (
+        texts(at.error) == f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load (damaged or not a checkpoint)"
+    )
 
 
+@pytest.mark.slow
 def test_one_session_cannot_fill_the_queue(tiny_mnist, runs_dir, monkeypatch):
     """A student pressing Start again and again gets a message, not a queue full of their runs."""
     monkeypatch.setenv("MNIST_LAB_RUNS_PER_SESSION", "1")
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
-    at = _start_training(goto(start(), TRAIN), epochs=train.MAX_EPOCHS, batch_size=1)   # a long run
+    at = _start_training(goto(start(), TRAIN), epochs=config.MAX_EPOCHS, batch_size=1)  # a long run
     [first] = runs.RunStore(runs_dir).list()
     by_label(at.button, "train.start").click()
     at.run()
     assert not at.exception
     assert texts(at.warning) == i18n.t("train.too_many", n=1, runs=first.run_id)
-    assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [first.run_id]   # nothing new
-    other = goto(start(), TRAIN)   # another student is not held back by this one's run
+    assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [first.run_id]  # nothing new
+    other = goto(start(name="Other"), TRAIN)  # another student is not held back by this one's run
     by_label(other.button, "train.start").click()
     other.run()
     assert not other.exception and not other.warning
@@ -484,7 +535,7 @@ def test_one_session_cannot_fill_the_queue(tiny_mnist, runs_dir, monkeypatch):
     for run_id in (first.run_id, second):
         jobs.stop_run(runs.RunStore(runs_dir).get(run_id))
     at, _ = _wait_for_end_all(at, runs_dir)
-    by_label(at.button, "train.start").click()   # the first run has ended: Start works again
+    by_label(at.button, "train.start").click()  # the first run has ended: Start works again
     at.run()
     assert not at.warning and len(runs.RunStore(runs_dir).list()) == 3
     jobs.stop_run(runs.RunStore(runs_dir).get(at.session_state["watch_run"]))
@@ -501,6 +552,7 @@ def _wait_for_end_all(at, runs_dir: Path, timeout: float = 120):
     raise AssertionError("runs did not end")
 
 
+@pytest.mark.slow
 def test_a_student_deletes_their_own_ended_run(tiny_mnist, runs_dir, model_run):
     """The delete button shows for runs this session started, once they have ended; others' are safe."""
     at = _start_training(goto(start(), TRAIN), epochs=1, batch_size=50)
@@ -514,6 +566,6 @@ def test_a_student_deletes_their_own_ended_run(tiny_mnist, runs_dir, model_run):
     by_label(at.button, "train.delete_yes").click()
     at.run()
     assert not at.exception
-    assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [model_run]   # the other run is kept
+    assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [model_run]  # the other run is kept
     assert at.session_state["model_choice"] == "default"
     assert not [b for b in at.button if b.label == i18n.t("train.delete_yes")]  # model_run is not ours

@@ -1,15 +1,19 @@
 """Look inside a model: the learned conv filters and the output of every layer."""
+
 from __future__ import annotations
 
 import numpy as np
 import torch
 from torch import nn
 
+from .models import eval_mode
+
 
 def conv_filters(model: nn.Module) -> list[tuple[str, np.ndarray]]:
     """(layer name, weights (out, in, k, k)) for every Conv2d, in model order."""
-    return [(name, m.weight.detach().cpu().numpy().copy())
-            for name, m in model.named_modules() if isinstance(m, nn.Conv2d)]
+    return [
+        (name, m.weight.detach().cpu().numpy().copy()) for name, m in model.named_modules() if isinstance(m, nn.Conv2d)
+    ]
 
 
 def activations(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, np.ndarray]]:
@@ -19,16 +23,11 @@ def activations(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, np.nd
         x = x[None, None]
     elif x.ndim == 3:
         x = x[None]
-    was_training = model.training
-    model.eval()
     out = []
-    try:
-        with torch.no_grad():
-            x = x.to(next(model.parameters(), torch.empty(0)).device)
-            for name, layer in model.named_children():
-                x = layer(x)
-                # copy now: a later in-place layer (ReLU(inplace=True)) would change this tensor
-                out.append((name, type(layer).__name__, x[0].detach().cpu().numpy().copy()))
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        x = x.to(next(model.parameters(), torch.empty(0)).device)
+        for name, layer in model.named_children():
+            x = layer(x)
+            # copy now: a later in-place layer (ReLU(inplace=True)) would change this tensor
+            out.append((name, type(layer).__name__, x[0].detach().cpu().numpy().copy()))
     return out

@@ -1,0 +1,179 @@
+"""Why the network answered as it did: attribution maps made with Captum, the same maps for a network
+with scrambled weights (Adebayo et al.'s sanity check), and the training digits it finds alike.
+
+Every map is for one 28x28 digit and one target class (not only the answer: "what makes it a 9?").
+- occlusion: cover a square patch with a baseline, watch the target's score; grey or blurred
+  baselines, because a black one can only remove ink, so it shows nothing where ink is missing;
+- smoothgrad: how much each pixel's change moves the score, averaged over noisy copies;
+- gradcam: which places in the last convolution before pooling raise the score, upsampled.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoints import ModelMeta
+from .data import to_float
+from .errors import LabError
+from .models import build_model, eval_mode
+
+METHODS = ("occlusion", "smoothgrad", "gradcam")
+BASELINES = ("grey", "blur", "black")
+# Captum attaches hooks to the model while it works: one map at a time per process, since every
+# session shares the same cached model object
+_LOCK = threading.Lock()
+
+
+class ExplainError(LabError, ValueError):
+    """A map that this model or these settings cannot give."""
+
+
+@dataclass
+class Attribution:
+    method: str
+    target: int
+    map: np.ndarray  # (28, 28) float32; signed for occlusion, >= 0 for the others
+    seconds: float
+
+
+def model_input(img: np.ndarray, meta: ModelMeta) -> torch.Tensor:
+    """A 28x28 uint8 digit as the model's (1, 1, H, W) float input."""
+    return to_float(torch.from_numpy(np.ascontiguousarray(img, dtype=np.uint8))[None], meta.normalize, meta.pad)
+
+
+def _crop(attr: torch.Tensor, pad: int) -> np.ndarray:
+    a = attr.detach().float()[0, 0].cpu().numpy()
+    return np.ascontiguousarray(a[pad : a.shape[0] - pad, pad : a.shape[1] - pad] if pad else a, dtype=np.float32)
+
+
+def gradcam_layer(model: nn.Module) -> str | None:
+    """The last convolution followed by a pooling layer (Grad-CAM's usual place); None without one."""
+    children = list(model.named_children())
+    found = None
+    for i, (name, layer) in enumerate(children):
+        if isinstance(layer, nn.Conv2d) and any(
+            isinstance(later, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)) for _, later in children[i + 1 :]
+        ):
+            found = name
+    return found
+
+
+def _baseline(x: torch.Tensor, img: np.ndarray, meta: ModelMeta, kind: str) -> torch.Tensor | float:
+    """What covers a patch: mid grey, the digit blurred (its surroundings, without detail), or black."""
+    if kind == "grey":
+        return float(model_input(np.full((28, 28), 128, np.uint8), meta)[0, 0, meta.pad, meta.pad])
+    if kind == "blur":
+        import cv2
+
+        return model_input(cv2.GaussianBlur(np.asarray(img, np.uint8), (0, 0), 3), meta)
+    if kind == "black":
+        return float(model_input(np.zeros((28, 28), np.uint8), meta)[0, 0, 0, 0])
+    raise ExplainError("error.explain.baseline", baseline=kind, choices=", ".join(BASELINES))
+
+
+def attribution(
+    model: nn.Module,
+    meta: ModelMeta,
+    img: np.ndarray,
+    method: str,
+    target: int,
+    *,
+    baseline: str = "grey",
+    patch: int = 5,
+    samples: int = 16,
+    noise: float = 0.15,
+) -> Attribution:
+    """One map of the evidence for `target` in a 28x28 uint8 digit (see the module's docstring)."""
+    import time
+
+    from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel, Occlusion, Saliency
+
+    if method not in METHODS:
+        raise ExplainError("error.explain.method", method=method, choices=", ".join(METHODS))
+    if not 0 <= int(target) <= 9:
+        raise ExplainError("error.explain.target", target=target)
+    x = model_input(img, meta).to(next(model.parameters()).device)
+    t0 = time.perf_counter()
+    with _LOCK, eval_mode(model), torch.enable_grad():
+        if method == "occlusion":
+            patch = max(1, min(int(patch), 14))
+            attr = Occlusion(model).attribute(
+                x,
+                target=int(target),
+                sliding_window_shapes=(1, patch, patch),
+                strides=(1, max(1, patch // 2), max(1, patch // 2)),
+                baselines=_baseline(x, img, meta, baseline),
+                perturbations_per_eval=64,
+            )
+        elif method == "smoothgrad":
+            spread = float(noise) * float(x.max() - x.min())
+            attr = NoiseTunnel(Saliency(model)).attribute(
+                x.clone().requires_grad_(True),
+                nt_type="smoothgrad",
+                nt_samples=int(samples),
+                stdevs=spread,
+                target=int(target),
+            )
+        else:
+            layer = gradcam_layer(model)
+            if layer is None:
+                raise ExplainError("error.explain.no_conv", model=meta.model)
+            cam = LayerGradCam(model, getattr(model, layer)).attribute(x, target=int(target), relu_attributions=True)
+            attr = LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), "bilinear")
+    return Attribution(method, int(target), _crop(attr, meta.pad), time.perf_counter() - t0)
+
+
+def scrambled(meta: ModelMeta, seed: int = 0) -> nn.Module:
+    """The same architecture with freshly random weights: maps that look the same for it do not depend
+    on what the network learned (they only redraw the input)."""
+    torch.manual_seed(seed)
+    return build_model(meta.model).eval()
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation of two maps' magnitudes (1: the same pixels matter in the same order;
+    near 0: unrelated). Magnitudes, as in Adebayo et al.: a random network's signs mean nothing."""
+    from scipy.stats import spearmanr
+
+    a, b = np.abs(np.asarray(a, np.float64).ravel()), np.abs(np.asarray(b, np.float64).ravel())
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)
+
+
+# ---------------------------------------------------------------- what the network finds alike
+
+
+def features(model: nn.Module, meta: ModelMeta, images, batch_size: int = 500, progress=None) -> np.ndarray:
+    """The penultimate layer (the input of the last Linear layer) for uint8 images (N, 28, 28)."""
+    children = list(model.children())
+    body = nn.Sequential(*children[:-1]) if isinstance(children[-1], nn.Linear) else model
+    images = images if torch.is_tensor(images) else torch.from_numpy(np.ascontiguousarray(images, np.uint8))
+    device = next(model.parameters()).device
+    out = []
+    with eval_mode(model), torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            x = to_float(images[i : i + batch_size].to(device), meta.normalize, meta.pad)
+            out.append(body(x).flatten(1).float().cpu().numpy())
+            if progress:
+                progress((i + batch_size) / max(len(images), 1))
+    return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
+
+
+class Neighbours:
+    """The training digits nearest to a digit in the penultimate layer (scikit-learn's NearestNeighbors)."""
+
+    def __init__(self, train_features: np.ndarray):
+        from sklearn.neighbors import NearestNeighbors
+
+        self.index = NearestNeighbors(n_neighbors=8).fit(np.asarray(train_features, np.float32))
+
+    def nearest(self, feature: np.ndarray, k: int = 8) -> tuple[np.ndarray, np.ndarray]:
+        """(indices into the training set, distances), nearest first."""
+        dist, idx = self.index.kneighbors(np.asarray(feature, np.float32).reshape(1, -1), n_neighbors=k)
+        return idx[0], dist[0]

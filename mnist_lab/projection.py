@@ -1,0 +1,162 @@
+"""The digit map: test digits as points in 2-D, placed by the network's penultimate layer.
+
+PCA (scikit-learn) is instant; t-SNE (scikit-learn) and UMAP (umap-learn, an optional extra) take
+seconds and are made on request. Each is made once per model and saved beside its checkpoint
+(`checkpoint.projections.npz`; the shipped model ships its own), never on a page's rerun. A new
+digit (the one just drawn) is placed exactly by PCA, and among its nearest test digits by t-SNE and
+UMAP, which have no way to place a point they were not fitted with.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import LabError
+from .files import atomic_write_bytes
+
+KINDS = ("pca", "tsne", "umap")
+N_POINTS = 5000
+EXPECTED_SECONDS = {"pca": 1, "tsne": 20, "umap": 40}  # on one core here; UMAP's first fit compiles
+
+
+class ProjectionError(LabError):
+    """A projection that cannot be made here."""
+
+
+def path_for(checkpoint) -> Path:
+    """The projections saved with a checkpoint (for the shipped model, the file it ships)."""
+    checkpoint = Path(checkpoint)
+    return checkpoint.with_name(checkpoint.stem + ".projections.npz")
+
+
+def load(checkpoint, epoch: int | None, labels=None) -> dict[str, np.ndarray]:
+    """Whatever has been saved for this checkpoint's epoch and, if given, for these test labels ({} if
+    nothing matches: no file, a damaged one, another epoch, another test set)."""
+    from .checkpoints import side_files
+
+    for path in side_files(checkpoint, ".projections.npz"):
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                saved = {k: z[k] for k in z.files}
+        except (OSError, ValueError):
+            continue
+        if int(saved.get("epoch", -2)) != (-1 if epoch is None else epoch) or "labels" not in saved:
+            continue
+        if labels is not None:
+            mine = np.asarray(labels)[: len(saved["labels"])]
+            if mine.shape != saved["labels"].shape or not (mine == saved["labels"]).all():
+                continue
+        return saved
+    return {}
+
+
+def save(checkpoint, saved: dict[str, np.ndarray], path=None) -> Path:
+    """Save beside the checkpoint (checkpoints.side_file), or at path."""
+    from .checkpoints import side_file
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **saved)
+    path = Path(path) if path else side_file(checkpoint, ".projections.npz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def fit(kind: str, feats: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
+    """2-D coordinates of every row of feats; for PCA also what places a new point exactly."""
+    feats = np.asarray(feats, np.float32)
+    if kind == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed).fit(feats)
+        return {
+            "pca": pca.transform(feats).astype(np.float32),
+            "pca_mean": pca.mean_.astype(np.float32),
+            "pca_components": pca.components_.astype(np.float32),
+        }
+    if kind == "tsne":
+        from sklearn.manifold import TSNE
+
+        coords = TSNE(n_components=2, init="pca", perplexity=30, random_state=seed).fit_transform(feats)
+        return {"tsne": coords.astype(np.float32)}
+    if kind == "umap":
+        try:
+            import umap
+        except ImportError:
+            raise ProjectionError("error.dmap.no_umap") from None
+        coords = umap.UMAP(n_components=2, random_state=seed, n_jobs=1).fit_transform(feats)
+        return {"umap": np.asarray(coords, np.float32)}
+    raise ProjectionError("error.dmap.kind", kind=kind, choices=", ".join(KINDS))
+
+
+def place(kind: str, saved: dict[str, np.ndarray], feats: np.ndarray, feature: np.ndarray, k: int = 10) -> np.ndarray:
+    """Where a new digit goes on a map: PCA's own transform, else the distance-weighted mean of the
+    places of its k nearest mapped digits."""
+    feature = np.asarray(feature, np.float32).ravel()
+    if kind == "pca":
+        return (feature - saved["pca_mean"]) @ saved["pca_components"].T
+    dist = np.linalg.norm(np.asarray(feats, np.float32) - feature, axis=1)
+    near = np.argsort(dist)[:k]
+    w = 1.0 / (dist[near] + 1e-6)
+    return (saved[kind][near] * w[:, None]).sum(0) / w.sum()
+
+
+def build(
+    model, meta, test_images, test_labels, kinds=("pca",), saved: dict | None = None, progress=None, n: int = N_POINTS
+) -> dict[str, np.ndarray]:
+    """Compute what is missing of `kinds` for a model (features of the first n test digits, then each
+    projection) and return everything to save; progress(fraction) is called as it goes."""
+    from .evaluate import predict_proba
+    from .explain import features
+
+    say = progress or (lambda f: None)
+    saved = dict(saved or {})
+    images = test_images[:n]
+    feats = features(model, meta, images, progress=lambda f: say(0.2 * f))
+    if "labels" not in saved:
+        probs = predict_proba(model, images, meta.normalize, meta.pad)
+        saved.update(
+            labels=np.asarray(test_labels[:n], np.uint8),
+            predictions=probs.argmax(1).astype(np.uint8),
+            epoch=np.int64(-1 if meta.epoch is None else meta.epoch),
+        )
+    todo = [k for k in kinds if k not in saved]
+    for i, kind in enumerate(todo):
+        t0 = time.perf_counter()
+        start, share = 0.2 + 0.8 * i / len(todo), 0.8 / len(todo)
+        # t-SNE and UMAP report nothing while they fit: time tells how far along they probably are
+        expected = EXPECTED_SECONDS[kind]
+
+        def tick(start=start, share=share, t0=t0, expected=expected) -> None:
+            say(start + share * min(0.95, (time.perf_counter() - t0) / expected))
+
+        ticker = _Ticker(tick)
+        try:
+            saved.update(fit(kind, feats))
+        finally:
+            ticker.stop()
+        saved[f"{kind}_seconds"] = np.float32(time.perf_counter() - t0)
+    say(1.0)
+    return saved
+
+
+class _Ticker:
+    """Calls fn every half second in a thread until stopped."""
+
+    def __init__(self, fn):
+        import threading
+
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self.thread.start()
+
+    def _run(self, fn) -> None:
+        while not self.done.wait(0.5):
+            fn()
+
+    def stop(self) -> None:
+        self.done.set()

@@ -1,0 +1,113 @@
+"""Shared by the tests and the benchmarks: tiny MNIST-format datasets, and driving the app under AppTest.
+
+The datasets are generated, written to a temporary folder: no network, no real data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable 28x28 uint8 images: class k is a bright bar at a class-specific place, plus noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n).astype(np.uint8)
+    images = rng.integers(0, 40, (n, 28, 28)).astype(np.uint8)
+    for i, k in enumerate(labels):
+        r = 3 + 2 * int(k) + int(rng.integers(0, 2))
+        images[i, r : r + 2, 4:24] = 255
+        images[i, 4:24, 3 + 2 * int(k)] = 200
+    return images, labels
+
+
+def idx_bytes(arr: np.ndarray) -> bytes:
+    """Encode a uint8 array as an IDX file (magic 0x0801 for labels, 0x0803 for images)."""
+    header = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(">" + "I" * arr.ndim, *arr.shape)
+    return header + np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
+
+
+def write_mnist(
+    root: Path, n_train: int = 200, n_test: int = 100, gz: bool = False, layout: str = "torchvision"
+) -> Path:
+    """Write a tiny dataset in torchvision's layout (root/MNIST/raw) or flat; returns the folder."""
+    folder = root / "MNIST" / "raw" if layout == "torchvision" else root
+    folder.mkdir(parents=True, exist_ok=True)
+    xtr, ytr = synthetic_digits(n_train, 1)
+    xte, yte = synthetic_digits(n_test, 2)
+    for name, arr in [
+        ("train-images-idx3-ubyte", xtr),
+        ("train-labels-idx1-ubyte", ytr),
+        ("t10k-images-idx3-ubyte", xte),
+        ("t10k-labels-idx1-ubyte", yte),
+    ]:
+        data = idx_bytes(arr)
+        if gz:
+            (folder / (name + ".gz")).write_bytes(gzip.compress(data))
+        else:
+            (folder / name).write_bytes(data)
+    return folder
+
+
+# ---------------------------------------------------------------- the app under AppTest
+
+TIMEOUT = 60
+PAGE_TITLES = {  # page file -> its title key (the frame shows {texts}.title above the page)
+    "pages/0_Home.py": "home.title",
+    "pages/1_Dataset.py": "dataset.title",
+    "pages/2_Filters.py": "filters.title",
+    "pages/3_Train.py": "train.title",
+    "pages/4_Mistakes.py": "mistakes.title",
+    "pages/5_Feature_Maps.py": "fm.title",
+    "pages/6_Draw.py": "draw.title",
+    "pages/7_Class_Board.py": "board.title",
+    "pages/8_Teacher.py": "teacher.title",
+    "pages/9_Explain.py": "explain.title",
+    "pages/10_Digit_Map.py": "dmap.title",
+    "pages/11_Robustness.py": "robust.title",
+}
+
+
+def start(lang: str | None = None, name: str | None = None):
+    """The app as a new visitor opens it: app.py, the frame, on its home page (?lang=, ?name=)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if lang:
+        at.query_params["lang"] = lang
+    if name:
+        at.query_params["name"] = name
+    return at.run()
+
+
+def goto(at, page: str):
+    at.switch_page(page)
+    return at.run()
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def assert_ok(at, page: str, lang: str = "en") -> None:
+    """The page ran to the end inside the frame: no exception, its title, the language, the model picker."""
+    from mnist_lab import i18n
+
+    assert not at.exception, f"{page}: {at.exception[0].message}"
+    assert at.title[0].value == i18n.t(PAGE_TITLES[page], lang)
+    assert at.sidebar.radio[0].value == lang
+    assert [s.label for s in at.sidebar.selectbox] == [i18n.t("model.picker", lang)]
+
+
+def by_label(widgets, key: str, lang: str = "en"):
+    from mnist_lab import i18n
+
+    label = i18n.t(key, lang).split("{")[0]  # the fixed part of a label with placeholders
+    found = [w for w in widgets if w.label.startswith(label)]
+    assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
+    return found[0]

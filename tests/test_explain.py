@@ -1,0 +1,219 @@
+"""Why the network answered: Captum maps, the scrambled-weights check, look-alikes, the digit map."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from mnist_lab import explain, projection
+from mnist_lab.checkpoints import ModelMeta
+from mnist_lab.models import build_model, input_pad
+from tests.helpers import assert_ok, goto, start, synthetic_digits, texts
+
+EXPLAIN, DMAP = "pages/9_Explain.py", "pages/10_Digit_Map.py"
+
+
+def _model(name: str, seed: int = 0):
+    torch.manual_seed(seed)
+    meta = ModelMeta(name, "standardize" if name != "simple_cnn" else "minmax", input_pad(name))
+    return build_model(name).eval(), meta
+
+
+def _seven() -> np.ndarray:
+    img = np.zeros((28, 28), np.uint8)
+    cv2.line(img, (7, 7), (21, 7), 255, 3)
+    cv2.line(img, (21, 7), (12, 23), 255, 3)
+    return img
+
+
+@pytest.mark.parametrize("name", ["lenet5", "simple_cnn", "modern_cnn"])
+@pytest.mark.parametrize("method", explain.METHODS)
+def test_every_map_is_28x28_for_every_model(name, method):
+    model, meta = _model(name)
+    was = model.training
+    a = explain.attribution(model, meta, _seven(), method, 7)
+    assert a.map.shape == (28, 28) and a.map.dtype == np.float32 and np.isfinite(a.map).all()
+    assert a.target == 7 and a.seconds > 0 and model.training == was
+    if method != "occlusion":
+        assert (a.map >= 0).all()  # magnitudes, not signs
+
+
+def test_the_target_class_changes_the_map():
+    model, meta = _model("lenet5")
+    maps = [explain.attribution(model, meta, _seven(), "smoothgrad", t).map for t in (7, 1)]
+    assert not np.allclose(maps[0], maps[1])
+
+
+def test_a_grey_cover_finds_evidence_where_there_is_no_ink_and_a_black_one_cannot():
+    """Black over black background changes nothing: a black baseline is blind to missing ink."""
+    model, meta = _model("lenet5", seed=3)
+    img = _seven()
+    far = cv2.dilate((img > 0).astype(np.uint8), np.ones((11, 11), np.uint8)) == 0  # well away from the ink
+    black = explain.attribution(model, meta, img, "occlusion", 7, baseline="black", patch=3).map
+    grey = explain.attribution(model, meta, img, "occlusion", 7, baseline="grey", patch=3).map
+    assert np.abs(black[far]).max() < 1e-6
+    assert np.abs(grey[far]).max() > 1e-4
+
+
+def test_an_mlp_has_no_gradcam_and_says_why():
+    model, meta = _model("mlp")
+    assert explain.gradcam_layer(model) is None
+    with pytest.raises(explain.ExplainError, match="no convolution"):
+        explain.attribution(model, meta, _seven(), "gradcam", 7)
+    assert [explain.gradcam_layer(_model(n)[0]) for n in ("lenet5", "simple_cnn", "modern_cnn")] == [
+        "c3",
+        "conv2",
+        "conv4",
+    ]  # the last convolution that a pooling layer follows
+
+
+def test_bad_settings_are_refused():
+    model, meta = _model("lenet5")
+    for kwargs, message in [
+        ({"method": "lime"}, "unknown explanation"),
+        ({"target": 12}, "0 to 9"),
+        ({"baseline": "white"}, "unknown baseline"),
+    ]:
+        call = {"method": "occlusion", "target": 7, **kwargs}
+        with pytest.raises(explain.ExplainError, match=message):
+            explain.attribution(model, meta, _seven(), call.pop("method"), call.pop("target"), **call)
+
+
+def test_scrambled_weights_and_rank_correlation():
+    model, meta = _model("lenet5")
+    rnd = explain.scrambled(meta, seed=5)
+    assert not torch.equal(rnd.c1.weight, model.c1.weight) and not rnd.training
+    a = np.random.default_rng(0).normal(size=(28, 28))
+    assert explain.rank_correlation(a, a) == pytest.approx(1.0)
+    assert explain.rank_correlation(a, -a) == pytest.approx(1.0)  # magnitudes: a sign flip is the same map
+    assert explain.rank_correlation(a, np.zeros_like(a)) == 0.0
+    assert abs(explain.rank_correlation(a, np.random.default_rng(1).normal(size=(28, 28)))) < 0.2
+
+
+@pytest.mark.parametrize("name, width", [("lenet5", 84), ("simple_cnn", 20), ("modern_cnn", 128), ("mlp", 128)])
+def test_features_are_the_penultimate_layer(name, width):
+    model, meta = _model(name)
+    images, _ = synthetic_digits(30)
+    feats = explain.features(model, meta, images, batch_size=7)
+    assert feats.shape == (30, width)
+    index = explain.Neighbours(feats)
+    near, dist = index.nearest(feats[4])
+    assert near[0] == 4 and dist[0] == pytest.approx(0, abs=1e-4) and len(near) == 8
+
+
+def test_projections_are_made_saved_and_found_again(tmp_path):
+    model, meta = _model("lenet5")
+    meta = ModelMeta("lenet5", "standardize", 0, epoch=2)
+    images, labels = synthetic_digits(300)
+    ckpt = tmp_path / "checkpoint.pt"
+    seen = []
+    saved = projection.build(model, meta, images, labels, ["pca", "tsne"], progress=seen.append, n=200)
+    assert saved["pca"].shape == saved["tsne"].shape == (200, 2) and len(saved["labels"]) == 200
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    projection.save(ckpt, saved)
+    assert projection.path_for(ckpt).is_file() and projection.load(ckpt, 3) == {}  # another epoch's
+    again = projection.load(ckpt, 2)
+    np.testing.assert_array_equal(again["tsne"], saved["tsne"])
+    feats = explain.features(model, meta, images[:200])
+    np.testing.assert_allclose(projection.place("pca", again, None, feats[9]), again["pca"][9], atol=1e-3)
+    near = projection.place("tsne", again, feats, feats[9])  # a digit that is on the map lands near itself
+    assert np.linalg.norm(near - again["tsne"][9]) < np.ptp(again["tsne"], axis=0).max() / 4
+    more = projection.build(model, meta, images, labels, ["pca", "tsne"], saved=again, n=200)
+    np.testing.assert_array_equal(more["tsne"], again["tsne"])  # nothing made twice
+
+
+@pytest.mark.slow
+def test_umap_is_made_when_installed(tmp_path):
+    pytest.importorskip("umap")
+    model, meta = _model("lenet5")
+    images, labels = synthetic_digits(300)
+    saved = projection.build(model, meta, images, labels, ["umap"], n=300)
+    assert saved["umap"].shape == (300, 2) and np.isfinite(saved["umap"]).all()
+
+
+# ---------------------------------------------------------------- the pages
+
+
+def _wait(at, ready, timeout: float = 120):
+    """Rerun while a background job (look-alikes, a projection) is made; its progress shows meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not ready(at) and time.monotonic() < deadline:
+        assert not at.exception, at.exception[0].message
+        time.sleep(0.3)
+        at.run()
+    assert ready(at), "the page did not finish its background work"
+    return at
+
+
+def test_explain_page_shows_maps_checks_and_look_alikes(tiny_mnist, runs_dir, model_run):
+    at = start()
+    at.session_state["model_choice"] = model_run
+    at = goto(at, EXPLAIN)
+    assert_ok(at, EXPLAIN)
+    assert len(at.get("plotly_chart")) == 6  # three maps, each beside its scrambled twin
+    assert "rank correlation" in texts(at.markdown)
+    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 7)  # the look-alikes, once the index is made
+    assert "training digits nearest" in texts(at.markdown)
+
+
+def test_explain_page_for_a_drawn_digit_and_another_class(tiny_mnist, runs_dir, model_run):
+    at = start()
+    at.session_state["model_choice"] = model_run
+    at.session_state["drawn_digit"] = _seven()
+    at.session_state["digit_source"] = "drawn"
+    at = goto(at, EXPLAIN)
+    assert_ok(at, EXPLAIN)
+    assert not at.number_input  # no test index for a drawn digit
+    at.get("button_group")[1].set_value(3).run()  # "what makes it a 3?"
+    assert not at.exception and "**3**" in texts(at.caption)
+
+
+def test_explain_page_for_an_mlp_says_why_there_is_no_gradcam(tiny_mnist, runs_dir):
+    from mnist_lab import checkpoints, config, runs
+
+    run = runs.RunStore(runs_dir).create(config.make_config("mlp", "fast").to_dict())
+    checkpoints.save_checkpoint(run.checkpoint_path(), build_model("mlp"), ModelMeta("mlp", "standardize", 0))
+    run.set_status("done")
+    at = start()
+    at.session_state["model_choice"] = run.run_id
+    at = goto(at, EXPLAIN)
+    assert_ok(at, EXPLAIN)
+    assert "Grad-CAM needs a convolution" in texts(at.info)
+    assert len(at.get("plotly_chart")) == 4
+
+
+def test_explain_page_in_korean_and_with_a_deleted_run(tiny_mnist, runs_dir):
+    at = start(lang="ko")
+    at.session_state["model_choice"] = "20000101-000000-gone-0000"
+    at = goto(at, EXPLAIN)
+    assert_ok(at, EXPLAIN, "ko")
+    assert at.session_state["model_choice"] == "default"  # the shipped model stands in, after a warning
+
+
+def test_digit_map_page_makes_its_pca_once_then_shows_it(tiny_mnist, runs_dir, model_run):
+    at = start()
+    at.session_state["model_choice"] = model_run
+    at = goto(at, DMAP)
+    assert_ok(at, DMAP)
+    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    from mnist_lab import runs
+
+    assert projection.path_for(runs.RunStore(runs_dir).get(model_run).checkpoint_path()).is_file()
+    assert "100 test digits" in texts(at.markdown)
+    at.get("button_group")[0].set_value("tsne").run()
+    assert "has not been made yet" in texts(at.info) and not at.exception  # made only when asked
+
+
+def test_digit_map_places_the_drawn_digit_as_a_star(tiny_mnist, runs_dir, model_run):
+    at = start()
+    at.session_state["model_choice"] = model_run
+    at.session_state["drawn_digit"] = _seven()
+    at = goto(at, DMAP)
+    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert '"symbol":"star"' in spec.replace(" ", "") and "your digit" in spec
+    assert "Draw a digit on the Draw page" not in texts(at.caption)

@@ -1,0 +1,83 @@
+"""Workers: real processes that train the queue, die, are replaced, and leave when there is nothing to do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from mnist_lab import checkpoints, jobs
+from mnist_lab.config import make_config
+from mnist_lab.runs import RunStore
+
+pytestmark = pytest.mark.slow
+
+LONG = make_config("lenet5", "seed003", epochs=200, batch_size=1).to_dict()
+QUICK = make_config("mlp", "fast", epochs=1, batch_size=50).to_dict()
+
+
+def _until(check, timeout: float = 120, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _state(run) -> str:
+    return run.reconcile()["state"]
+
+
+def test_a_killed_worker_loses_only_its_run_and_is_replaced(tiny_mnist, runs_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
+    launch = jobs.LocalLauncher(runs_dir, tiny_mnist)
+    long = launch.start(LONG, "Ana")
+    _until(lambda: long.checkpoint_path().exists(), what="a first checkpoint")
+    waiting = launch.start(QUICK, "Ben")
+    [worker] = jobs.workers(runs_dir)
+    os.kill(worker.pid, signal.SIGKILL)  # out of memory, say: the kernel ends it at once
+    _until(lambda: _state(long) == "interrupted", what="the run to be seen interrupted")
+    assert "checkpoint is kept" in long.status()["reason"]
+    checkpoints.load_model(long.checkpoint_path())
+    assert _state(waiting) == "queued"  # the next student's run waits, it is not lost
+    assert launch.ensure_workers() == 1  # what the next page view (or submit) does
+    _until(lambda: _state(waiting) == "done", what="the queued run to train")
+
+
+def test_sigterm_ends_the_run_interrupted_with_its_checkpoint(tiny_mnist, runs_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
+    run = jobs.start_run(LONG, runs_dir, tiny_mnist)
+    _until(lambda: run.checkpoint_path().exists(), what="a first checkpoint")
+    before = run.checkpoint_path().stat().st_mtime
+    os.kill(run.status()["pid"], signal.SIGTERM)  # the machine shuts down: the batch ends, the model is saved
+    st = _until(
+        lambda: run.status() if run.status()["state"] not in ("queued", "running") else None, what="the run to end"
+    )
+    assert st["state"] == "interrupted" and st["reason_key"] == "reason.terminated"
+    assert run.checkpoint_path().stat().st_mtime >= before
+    checkpoints.load_model(run.checkpoint_path())
+
+
+def test_a_worker_leaves_when_the_queue_stays_empty(tiny_mnist, runs_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
+    monkeypatch.setenv("MNIST_LAB_WORKER_IDLE", "1")
+    run = jobs.start_run(QUICK, runs_dir, tiny_mnist)
+    _until(lambda: _state(run) == "done", what="the run to train")
+    _until(lambda: not jobs.workers(runs_dir), timeout=60, what="the worker to leave")
+    assert jobs.free_slots(runs_dir, 1) == 1
+    again = jobs.start_run(QUICK, runs_dir, tiny_mnist)  # a new run brings a new worker
+    _until(lambda: _state(again) == "done", what="the next run to train")
+
+
+def test_a_class_submitting_at_once_trains_in_order_on_every_slot(tiny_mnist, runs_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "2")
+    launch = jobs.LocalLauncher(runs_dir, tiny_mnist)
+    started = [launch.start(QUICK, f"student {k}") for k in range(6)]
+    _until(lambda: all(_state(r) == "done" for r in started), timeout=180, what="the class to finish")
+    owners = {r.status()["pid"] for r in started}
+    assert 1 <= len(owners) <= 2  # at most one worker per slot, each loading torch once
+    assert [i.student for i in RunStore(runs_dir).list()] == [f"student {k}" for k in reversed(range(6))]
