@@ -332,7 +332,7 @@ def runs_table(infos: list[runs.RunInfo], tr: i18n.Translator) -> None:
           tr("train.col.accuracy"): None if i.test_accuracy is None else 100 * i.test_accuracy,
           tr("train.col.epochs"): i.epochs,
           tr("train.col.duration"): i18n.duration(i.duration_s),
-          tr("train.col.device"): i.device or ""} for i in infos],
+          tr("train.col.device"): tr.device(i.device)} for i in infos],
         hide_index=True, placeholder="–",
         column_config={tr("train.col.accuracy"): st.column_config.NumberColumn(format="%.2f %%")})  # fmt: skip
 

@@ -10,6 +10,7 @@ as written, so a page never crashes on a translation.
 from __future__ import annotations
 
 import math
+import re
 import string
 from pathlib import Path
 
@@ -75,6 +76,15 @@ def reason(status: dict, lang: str = DEFAULT) -> str | None:
     return status.get("reason")
 
 
+_CPU = re.compile(r"CPU \((\d+) (threads|cores)\)")
+
+
+def device(text: str | None, lang: str = DEFAULT) -> str:
+    """A device as the trainer records it ('CPU (2 threads)', or a GPU's own name) in lang."""
+    m = _CPU.fullmatch(text or "")
+    return t(f"common.cpu_{m[2]}", lang, n=int(m[1])) if m else (text or "")
+
+
 class Translator:
     """t() bound to one language: tr('key', n=3); tr.lang is the language code."""
 
@@ -89,6 +99,9 @@ class Translator:
 
     def reason(self, status: dict) -> str | None:
         return reason(status, self.lang)
+
+    def device(self, text: str | None) -> str:
+        return device(text, self.lang)
 
 
 def translator(lang: str | None) -> Translator:

@@ -55,7 +55,7 @@ with left:
 with right:
     st.subheader(tr("home.device_title"))
     device = ui.device_name()
-    st.markdown(f":material/memory: **{device}**")
+    st.markdown(f":material/memory: **{tr.device(device)}**")
     st.caption(tr("home.device_cpu") if device.startswith("CPU") else tr("home.device_gpu"))
 
     st.subheader(tr("home.model_title"))
@@ -76,7 +76,7 @@ with right:
                     tr(
                         "home.card_line",
                         epochs=card.get("epochs", "?"),
-                        device=card.get("trained_on") or "?",
+                        device=tr.device(card.get("trained_on")) or "?",
                         date=card.get("date", "?"),
                         seconds=i18n.duration(card.get("train_seconds")),
                     )

@@ -260,7 +260,13 @@ ui.runs_table(infos, tr)
 
 st.subheader(tr("train.compare_title"))
 with_metrics = [i.run_id for i in infos if i.started]
-chosen = st.multiselect(tr("train.compare_runs"), with_metrics, default=with_metrics[:2], format_func=run_label_acc)
+chosen = st.multiselect(
+    tr("train.compare_runs"),
+    with_metrics,
+    default=with_metrics[:2],
+    format_func=run_label_acc,
+    placeholder=tr("common.choose"),
+)
 metric = (
     st.segmented_control(
         tr("train.compare_metric"),

@@ -49,7 +49,10 @@ if not weights:
     st.info(tr("fm.no_conv"))
 spatial = [n for n, kind, act in acts if act.ndim == 3]
 shown = st.multiselect(
-    tr("fm.show_layers"), spatial, default=[n for n, kind, act in acts if act.ndim == 3 and kind in SPATIAL_DEFAULT]
+    tr("fm.show_layers"),
+    spatial,
+    default=[n for n, kind, act in acts if act.ndim == 3 and kind in SPATIAL_DEFAULT],
+    placeholder=tr("common.choose"),
 )
 st.caption(tr("fm.maps_hint"))
 

@@ -38,7 +38,9 @@ store, launch = ui.store(), ui.launcher()
 st.header(tr("teacher.runs_title"))
 infos = store.list()
 labels = {i.run_id: f"{ui.run_label(i, tr)} · {tr(f'state.{i.status}')}" for i in infos}
-picked = st.multiselect(tr("teacher.pick"), list(labels), format_func=labels.get, key="teacher_pick")
+picked = st.multiselect(
+    tr("teacher.pick"), list(labels), format_func=labels.get, key="teacher_pick", placeholder=tr("common.choose")
+)
 c1, c2 = st.columns(2)
 if c1.button(tr("teacher.stop"), icon=":material/stop:", disabled=not picked):
     for run_id in picked:

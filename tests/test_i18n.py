@@ -137,3 +137,14 @@ def test_normalize_language(raw, code):
 )
 def test_duration(seconds, text):
     assert i18n.duration(seconds) == text
+
+
+@pytest.mark.parametrize(
+    ("recorded", "ko"),
+    [("CPU (2 threads)", "CPU (2개 스레드)"), ("CPU (16 cores)", "CPU (16개 코어)"),
+     ("NVIDIA H100 80GB HBM3", "NVIDIA H100 80GB HBM3"), (None, "")],
+)  # fmt: skip
+def test_device_names_translate_and_gpu_names_stay(recorded, ko):
+    """What the trainer records reads in the user's language; a GPU's own name is never altered."""
+    assert i18n.device(recorded, "ko") == ko
+    assert i18n.device(recorded, "en") == (recorded or "")
