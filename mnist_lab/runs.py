@@ -58,9 +58,16 @@ def pid_alive(pid) -> bool:
         return True
     try:  # a zombie has exited: it only waits for its parent to read its status
         with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+            if fh.read().rsplit(")", 1)[1].split()[0] != "Z":
+                return True
     except (OSError, IndexError):
         return True
+    # A killed process's main thread turns zombie before its other threads have gone, and until they
+    # have, its files (a training slot's lock among them) are still open: it has not ended yet.
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
 
 
 def _clean_status(st: dict) -> dict:

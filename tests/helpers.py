@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,19 @@ def by_label(widgets, key: str, lang: str = "en"):
     found = [w for w in widgets if w.label.startswith(label)]
     assert found, f"no widget labelled {label!r}: {[w.label for w in widgets]}"
     return found[0]
+
+
+def wait_for_state(run, states, timeout_s: float = 120, reconcile: bool = False) -> dict:
+    """A run's status once it is in one of `states` (reconciled with its process when asked); on
+    time-out the test fails with the run's status, its log and the worker pool's log."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        st = run.reconcile() if reconcile else run.status()
+        if st["state"] in states:
+            return st
+        time.sleep(0.2)
+    log = run.log_path.read_text() if run.log_path.exists() else ""
+    workers = run.path.parent / ".workers" / "workers.log"
+    raise AssertionError(
+        f"{run.run_id} stayed {run.status()}\nlog: {log}\nworkers: {workers.read_text() if workers.exists() else ''}"
+    )

@@ -31,6 +31,7 @@ from mnist_lab.config import make_config
 from mnist_lab.errors import Message
 from mnist_lab.runs import RunStore, pid_alive
 from mnist_lab.worker import Worker
+from tests.helpers import wait_for_state
 
 ADDRESS = "http://head.example:8265"
 
@@ -414,16 +415,7 @@ def wait_for_head(url: str, head: subprocess.Popen, token: str | None, log: Path
 
 
 def wait_for(run, states, timeout_s: float = 120) -> dict:
-    """The run's status once it is in one of `states`; the run's log and status on time-out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        st = run.status()
-        if st["state"] in states:
-            return st
-        time.sleep(0.2)
-    log = run.log_path.read_text() if run.log_path.exists() else ""
-    workers = run.path.parent / ".workers" / "workers.log"
-    pytest.fail(f"run stayed {run.status()}\nlog: {log}\nworkers: {workers.read_text() if workers.exists() else ''}")
+    return wait_for_state(run, states, timeout_s)
 
 
 def training(run, timeout_s: float = 120) -> dict:

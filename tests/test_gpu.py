@@ -15,22 +15,18 @@ import torch
 from mnist_lab import checkpoints, config, jobs, runs
 from mnist_lab.evaluate import predict_proba
 from mnist_lab.train import train
+from tests.helpers import wait_for_state
 from tests.test_train import tiny
+
+
+def _wait_reconciled(run: runs.Run, states, timeout: float = 300) -> dict:
+    return wait_for_state(run, states, timeout, reconcile=True)
+
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine"),
 ]
-
-
-def _wait(run: runs.Run, states, timeout: float = 300) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        st = run.reconcile()
-        if st["state"] in states:
-            return st
-        time.sleep(0.2)
-    raise AssertionError(f"{run.run_id} stayed {run.status()}")
 
 
 @pytest.mark.parametrize("model", ["lenet5", "modern_cnn"])
@@ -47,15 +43,15 @@ def test_two_runs_share_one_gpu_and_one_stops_mid_epoch(tiny_mnist, runs_dir, mo
     long = config.make_config("lenet5", "seed003", epochs=200, batch_size=1, device="cuda").to_dict()
     a = jobs.start_run(quick, runs_dir, tiny_mnist, student="gpu a")
     b = jobs.start_run(long, runs_dir, tiny_mnist, student="gpu b")
-    _wait(b, ("running",))
-    st = _wait(a, ("done", "failed", "interrupted"))
+    _wait_reconciled(b, ("running",))
+    st = _wait_reconciled(a, ("done", "failed", "interrupted"))
     assert st["state"] == "done", st
     assert "cuda" in (st.get("device_name") or "").lower() or torch.cuda.get_device_name(0) in st["device_name"]
     while not b.checkpoint_path().exists():  # its first epoch has ended
-        _wait(b, ("running",))
+        _wait_reconciled(b, ("running",))
         time.sleep(0.2)
     jobs.stop_run(b)
-    st = _wait(b, ("stopped", "failed", "interrupted"))
+    st = _wait_reconciled(b, ("stopped", "failed", "interrupted"))
     assert st["state"] == "stopped", st
     checkpoints.load_model(b.checkpoint_path())
 

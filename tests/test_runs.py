@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,6 +18,7 @@ from mnist_lab.config import make_config
 from mnist_lab.errors import LabError
 from mnist_lab.models import build_model
 from mnist_lab.runs import RunStore
+from tests.helpers import wait_for_state
 
 
 def test_create_list_get(tmp_path):
@@ -145,15 +147,7 @@ def test_slots_limit_concurrency(tmp_path):
 
 
 def _wait(run, states, timeout=60):
-    t = time.time()
-    while time.time() - t < timeout:
-        st = run.status()
-        if st["state"] in states:
-            return st
-        time.sleep(0.2)
-    raise AssertionError(
-        f"run stayed {run.status()} (log: {run.log_path.read_text() if run.log_path.exists() else ''})"
-    )
+    return wait_for_state(run, states, timeout)
 
 
 @pytest.mark.slow
@@ -356,3 +350,33 @@ def test_a_session_may_start_only_so_many_runs(tmp_path, monkeypatch):
     mine[1].set_status("queued", pid=os.getpid())
     ids = [r.run_id for r in mine] + ["deleted-run", "../x"]
     assert jobs.session_is_full(ids, tmp_path) == [mine[0].run_id, mine[1].run_id]
+
+
+def _proc_state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux's /proc")
+def test_a_process_is_alive_until_its_last_thread_has_gone():
+    """A killed worker's main thread turns zombie while its other threads still hold its files (the
+    training slot's lock): until they have gone it is not dead, so no one counts its slot as free."""
+    code = (
+        "import ctypes, threading, time; threading.Thread(target=time.sleep, args=(60,)).start(); "
+        "time.sleep(0.2); ctypes.CDLL(None).pthread_exit(None)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.monotonic() + 30
+        while _proc_state(proc.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _proc_state(proc.pid) == "Z" and len(os.listdir(f"/proc/{proc.pid}/task")) == 2
+        assert runs.pid_alive(proc.pid)  # its main thread is a zombie, its other thread lives on
+        proc.kill()
+        while len(os.listdir(f"/proc/{proc.pid}/task")) > 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not runs.pid_alive(proc.pid)  # a zombie with nothing left: it has ended, its parent not yet told
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not runs.pid_alive(proc.pid)
