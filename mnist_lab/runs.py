@@ -237,9 +237,18 @@ class RunStore:
 
     def create(self, config: dict, student: str | None = None) -> Run:
         self.root.mkdir(parents=True, exist_ok=True)
-        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.get('model', 'run')}-{secrets.token_hex(2)}"
-        run = Run(self.root / check_run_id(run_id))
-        run.path.mkdir()
+        # a class pressing Start in the same second can draw the same 4-hex suffix: mkdir is the
+        # arbiter, and the loser draws again
+        for _ in range(100):
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.get('model', 'run')}-{secrets.token_hex(2)}"
+            run = Run(self.root / check_run_id(run_id))
+            try:
+                run.path.mkdir()
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"no free run id in {self.root}")
         now = time.time()
         # status first: a folder counts as a run once config.json is there, and a reader that
         # lists the runs at that moment must find its status, not "missing or damaged"

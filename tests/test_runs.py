@@ -33,6 +33,19 @@ def test_create_list_get(tmp_path):
         store.get("20000101-000000-nope")
 
 
+def test_a_class_starting_in_the_same_second_never_shares_or_loses_a_run_id(tmp_path, monkeypatch):
+    """Two runs drawing the same id suffix in the same second: the second draws again."""
+    store = RunStore(tmp_path)
+    drawn, real = iter(["beef", "beef", "beef", "cafe"]), runs.secrets.token_hex
+    # only a run id's 2-byte suffix is scripted; the atomic writes' temporary names stay random
+    monkeypatch.setattr(runs.secrets, "token_hex", lambda n: next(drawn) if n == 2 else real(n))
+    monkeypatch.setattr(runs.time, "strftime", lambda fmt: "20261123-090000")
+    a, b = store.create({"model": "mlp"}, "Ana"), store.create({"model": "mlp"}, "Ben")
+    assert (a.run_id, b.run_id) == ("20261123-090000-mlp-beef", "20261123-090000-mlp-cafe")
+    assert a.status()["student"] == "Ana" and b.status()["student"] == "Ben"
+    assert len(store.list()) == 2
+
+
 @pytest.mark.parametrize("bad", ["../etc", "/etc/passwd", "a/b", "..", ".hidden", "", "x" * 200])
 def test_run_ids_cannot_leave_the_runs_folder(tmp_path, bad):
     with pytest.raises(runs.BadRunId, match="invalid run id"):
