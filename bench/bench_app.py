@@ -291,10 +291,21 @@ async def part_draw(browser, server: AppServer, draw_path: str, strokes: int) ->
     }
 
 
-async def part_cold(browser, args, tmp: Path, root: Path, path: str) -> dict:
+async def part_cold(browser, args, tmp: Path, root: Path, path: str, first: str | None = None) -> dict:
     """The first visit of a fresh server to one page (Mistakes, say): seconds from the address to the
-    first chart on screen, with the server started just before (nothing cached, nothing evaluated)."""
-    with AppServer(Path(args.data), tmp / f"cold_runs_{root.name}", tmp / f"cold_{root.name}.log", root=root) as server:
+    first chart on screen, with the server started just before (nothing cached, nothing evaluated).
+    first="/": another session has opened the home page first (what a lesson does: the server has
+    imported its libraries, but this page has computed and cached nothing); first=path: another
+    session has opened this very page (the server has it all cached: what is left is the browser's
+    own work, loading Streamlit's and plotly's scripts into a fresh profile and drawing)."""
+    name = f"{root.name}_{(first or 'bare').strip('/') or 'home'}"
+    with AppServer(Path(args.data), tmp / f"cold_runs_{name}", tmp / f"cold_{name}.log", root=root) as server:
+        if first is not None:
+            context = await session_context(browser)
+            page = await new_page(context)
+            await page.goto(server.url + first)
+            await page.wait_for_function(SETTLED, timeout=WAIT)
+            await context.close()
         context = await session_context(browser)
         page = await new_page(context)
         t0 = time.perf_counter()
@@ -304,7 +315,13 @@ async def part_cold(browser, args, tmp: Path, root: Path, path: str) -> dict:
         await page.wait_for_function(SETTLED, timeout=WAIT)
         settled = time.perf_counter() - t0
         await context.close()
-    return {"checkout": str(root), "page": path, "first_chart_s": round(first_chart, 2), "settled_s": round(settled, 2)}
+    return {
+        "checkout": str(root),
+        "page": path,
+        "visited_first": first,
+        "first_chart_s": round(first_chart, 2),
+        "settled_s": round(settled, 2),
+    }
 
 
 async def sample_rss(server: AppServer, peak: list[int], stop: asyncio.Event) -> None:
@@ -538,10 +555,12 @@ async def bench(args, tmp: Path) -> dict:
     if "cold" in args.parts:  # fresh servers: this checkout, then the other one if asked
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            out["cold"] = [await guarded(part_cold(browser, args, tmp, ROOT, "/Mistakes"), 300)]
-            if args.compare_with:
-                old = Path(args.compare_with).resolve()
-                out["cold"].append(await guarded(part_cold(browser, args, tmp, old, "/Mistakes"), 300))
+            checkouts = [ROOT] + ([Path(args.compare_with).resolve()] if args.compare_with else [])
+            out["cold"] = [
+                await guarded(part_cold(browser, args, tmp, root, "/Mistakes", first), 300)
+                for first in (None, "/", "/Mistakes")
+                for root in checkouts
+            ]
             await browser.close()
     if args.compare_with and "draw" in args.parts:  # the same student on another checkout's server, right after
         old = Path(args.compare_with).resolve()
