@@ -35,7 +35,7 @@ class PageInfo(NamedTuple):
 
     @property
     def url(self) -> str:
-        """Its address: the file name without its number ('pages/6_Draw.py' -> 'Draw'). This is the name
+        """Its address: the file name without its number ('pages/8_Draw.py' -> 'Draw'). This is the name
         Streamlit itself gives a file in pages/, which it uses for a link opened before the app has run
         once: any other name made the first visit of a fresh server say 'Page not found'."""
         return re.sub(r"^\d+_", "", Path(self.file).stem)
@@ -46,11 +46,11 @@ PAGES = [  # in lesson order
     PageInfo("pages/1_Dataset.py", "dataset", "dataset", ":material/grid_view:", "data"),
     PageInfo("pages/2_Filters.py", "filters", "filters", ":material/blur_on:", "data"),
     PageInfo("pages/3_Train.py", "train", "train", ":material/model_training:", "training"),
-    PageInfo("pages/7_Class_Board.py", "board", "board", ":material/leaderboard:", "training"),
-    PageInfo("pages/8_Teacher.py", "teacher", "teacher", ":material/school:", "training"),
-    PageInfo("pages/4_Mistakes.py", "mistakes", "mistakes", ":material/error:", "model"),
-    PageInfo("pages/5_Feature_Maps.py", "feature_maps", "fm", ":material/layers:", "model"),
-    PageInfo("pages/6_Draw.py", "draw", "draw", ":material/draw:", "model"),
+    PageInfo("pages/4_Class_Board.py", "board", "board", ":material/leaderboard:", "training"),
+    PageInfo("pages/5_Teacher.py", "teacher", "teacher", ":material/school:", "training"),
+    PageInfo("pages/6_Mistakes.py", "mistakes", "mistakes", ":material/error:", "model"),
+    PageInfo("pages/7_Feature_Maps.py", "feature_maps", "fm", ":material/layers:", "model"),
+    PageInfo("pages/8_Draw.py", "draw", "draw", ":material/draw:", "model"),
     PageInfo("pages/9_Explain.py", "explain", "explain", ":material/psychology_alt:", "model"),
     PageInfo("pages/10_Digit_Map.py", "digit_map", "dmap", ":material/scatter_plot:", "model"),
     PageInfo("pages/11_Robustness.py", "robustness", "robust", ":material/tune:", "model"),

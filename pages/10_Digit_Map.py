@@ -74,4 +74,4 @@ b1, b2 = st.columns(2)
 if b1.button(tr("mistakes.to_explain"), icon=":material/psychology_alt:", key="dmap_explain"):
     ui.look_at("pages/9_Explain.py", "test", index)
 if b2.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key="dmap_fm"):
-    ui.look_at("pages/5_Feature_Maps.py", "test", index)
+    ui.look_at("pages/7_Feature_Maps.py", "test", index)

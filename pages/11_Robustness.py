@@ -17,7 +17,7 @@ classes = i18n.class_names(meta.dataset, tr.lang)
 # ---------------------------------------------------------------- the digit, the change, a second model
 img, label = ui.pick_digit(tr, meta, "robust")
 if st.session_state.get("drawn_digit") is None:
-    st.page_link("pages/6_Draw.py", label=tr("robust.go_draw"), icon=":material/draw:")
+    st.page_link("pages/8_Draw.py", label=tr("robust.go_draw"), icon=":material/draw:")
 
 options = ui.model_options(tr)
 current = st.session_state.get("model_choice", ui.DEFAULT_MODEL)

@@ -143,8 +143,8 @@ def test_mistakes_page_evaluates_an_older_run_once_in_the_background(tiny_mnist,
 
     at = start()
     at.session_state["model_choice"] = model_run
-    at = goto(at, "pages/4_Mistakes.py")
-    assert_ok(at, "pages/4_Mistakes.py")
+    at = goto(at, "pages/6_Mistakes.py")
+    assert_ok(at, "pages/6_Mistakes.py")
     checkpoint = runs.RunStore(runs_dir).get(model_run).checkpoint_path()
     at = wait_for_evaluation(at)
     assert {m.label: m.value for m in at.metric}[i18n.t("mistakes.test_images")] == "100"
@@ -156,17 +156,17 @@ def test_mistakes_page_evaluates_an_older_run_once_in_the_background(tiny_mnist,
 def test_model_pages_use_the_chosen_run(tiny_mnist, runs_dir, model_run):
     at = start()
     at.session_state["model_choice"] = model_run
-    at = goto(at, "pages/4_Mistakes.py")
-    assert_ok(at, "pages/4_Mistakes.py")
+    at = goto(at, "pages/6_Mistakes.py")
+    assert_ok(at, "pages/6_Mistakes.py")
     at = wait_for_evaluation(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[i18n.t("mistakes.test_images")] == "100"
-    at = goto(at, "pages/5_Feature_Maps.py")
-    assert_ok(at, "pages/5_Feature_Maps.py")
+    at = goto(at, "pages/7_Feature_Maps.py")
+    assert_ok(at, "pages/7_Feature_Maps.py")
     assert len(at.get("plotly_chart")) >= 2 + 8  # input, probabilities, filters and maps per layer
     assert "c1" in at.dataframe[0].value.to_string()
-    at = goto(at, "pages/6_Draw.py")
-    assert_ok(at, "pages/6_Draw.py")
+    at = goto(at, "pages/8_Draw.py")
+    assert_ok(at, "pages/8_Draw.py")
     assert by_label(at.slider, "draw.brush").value > 0
     assert any(b.label == i18n.t("draw.clear") for b in at.button)
     assert i18n.t("reason.blank") in texts(at.info)  # an empty pad asks for a digit, kindly
@@ -177,16 +177,16 @@ def test_feature_maps_show_the_last_drawn_digit(tiny_mnist, runs_dir, model_run)
     at.session_state["model_choice"] = model_run
     at.session_state["drawn_digit"] = np.zeros((28, 28), np.uint8)
     at.session_state["digit_source"] = "drawn"
-    at = goto(at, "pages/5_Feature_Maps.py")
-    assert_ok(at, "pages/5_Feature_Maps.py")
+    at = goto(at, "pages/7_Feature_Maps.py")
+    assert_ok(at, "pages/7_Feature_Maps.py")
     assert not at.number_input  # no test-image index for a drawn digit
 
 
 def test_a_deleted_run_falls_back_to_the_default_model(tiny_mnist, runs_dir):
     at = start()
     at.session_state["model_choice"] = "../escape"
-    at = goto(at, "pages/4_Mistakes.py")
-    assert_ok(at, "pages/4_Mistakes.py")
+    at = goto(at, "pages/6_Mistakes.py")
+    assert_ok(at, "pages/6_Mistakes.py")
     assert at.session_state["model_choice"] == "default"
 
 
@@ -202,5 +202,5 @@ def test_korean_holds_on_every_page(tiny_mnist, runs_dir):
 def test_query_parameter_picks_korean(tiny_mnist, runs_dir):
     at = start(lang="ko")
     assert_ok(at, HOME, "ko")
-    at = goto(at, "pages/6_Draw.py")
-    assert_ok(at, "pages/6_Draw.py", "ko")
+    at = goto(at, "pages/8_Draw.py")
+    assert_ok(at, "pages/8_Draw.py", "ko")

@@ -12,7 +12,7 @@ import ui
 from mnist_lab import classroom, config, i18n, jobs, runs
 from tests.helpers import assert_ok, by_label, goto, start, texts
 
-BOARD, TEACHER, TRAIN = "pages/7_Class_Board.py", "pages/8_Teacher.py", "pages/3_Train.py"
+BOARD, TEACHER, TRAIN = "pages/4_Class_Board.py", "pages/5_Teacher.py", "pages/3_Train.py"
 
 
 def _run(

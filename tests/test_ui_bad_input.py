@@ -23,8 +23,8 @@ from PIL import Image
 from mnist_lab import config, data, i18n, jobs, runs, train
 from tests.helpers import assert_ok, by_label, goto, idx_bytes, start, synthetic_digits, texts, write_mnist
 
-HOME, FILTERS, DRAW, TRAIN = "pages/0_Home.py", "pages/2_Filters.py", "pages/6_Draw.py", "pages/3_Train.py"
-MODEL_PAGES = ["pages/4_Mistakes.py", "pages/5_Feature_Maps.py", DRAW]
+HOME, FILTERS, DRAW, TRAIN = "pages/0_Home.py", "pages/2_Filters.py", "pages/8_Draw.py", "pages/3_Train.py"
+MODEL_PAGES = ["pages/6_Mistakes.py", "pages/7_Feature_Maps.py", DRAW]
 
 
 # ---------------------------------------------------------------- pictures
@@ -501,8 +501,8 @@ def test_damaged_checkpoint_is_refused(tiny_mnist, runs_dir):
     bad = _run_with_checkpoint(runs_dir, lambda p: p.write_bytes(b"PK\x03\x04 half a zip file"))
     at = start()
     at.session_state["model_choice"] = bad
-    at = goto(at, "pages/4_Mistakes.py")
-    assert_ok(at, "pages/4_Mistakes.py")
+    at = goto(at, "pages/6_Mistakes.py")
+    assert_ok(at, "pages/6_Mistakes.py")
     assert (
         texts(at.error) == f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load (damaged or not a checkpoint)"
     )

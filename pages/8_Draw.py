@@ -88,7 +88,7 @@ def pad_and_answer() -> None:
             if c1.button(tr("draw.to_explain"), icon=":material/psychology_alt:", key="draw_to_explain"):
                 ui.look_at("pages/9_Explain.py", "drawn")
             if c2.button(tr("draw.to_feature_maps"), icon=":material/layers:", key="draw_to_fm"):
-                ui.look_at("pages/5_Feature_Maps.py", "drawn")
+                ui.look_at("pages/7_Feature_Maps.py", "drawn")
 
 
 pad_and_answer()

@@ -63,7 +63,7 @@ def detail(i: int, where: str) -> None:
     if c1.button(tr("mistakes.to_explain"), icon=":material/psychology_alt:", key=f"m_ex_{where}_{i}"):
         ui.look_at("pages/9_Explain.py", "test", i)
     if c2.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key=f"m_fm_{where}_{i}"):
-        ui.look_at("pages/5_Feature_Maps.py", "test", i)
+        ui.look_at("pages/7_Feature_Maps.py", "test", i)
 
 
 wrong = int((ev.predictions != ev.labels).sum())
