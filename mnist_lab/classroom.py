@@ -128,7 +128,10 @@ def archive(store: RunStore, when: float | None = None) -> tuple[Path, int]:
         if info.status in ACTIVE:
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        os.replace(store.root / info.run_id, folder / info.run_id)
+        try:
+            os.replace(store.root / info.run_id, folder / info.run_id)
+        except FileNotFoundError:  # deleted, or archived by another click, since the listing
+            continue
         moved += 1
     return folder, moved
 

@@ -1,6 +1,6 @@
 """`mnist-lab train | submit | worker | eval | predict | export | runs` (also `python -m mnist_lab`): the
-engine the app uses, from a terminal. The parser needs no torch, so `--help` is instant and a queued run waits for its
-training slot as a small process; torch loads once the run may train."""
+engine the app uses, from a terminal. The parser needs no torch, so `--help` is instant, and `submit`
+returns at once; torch loads only in a worker that trains."""
 
 from __future__ import annotations
 
@@ -233,6 +233,7 @@ def cmd_train(args) -> int:
     progress, tail = Progress(quiet=args.json), MetricsTail(run.metrics_path)
     said_queued = args.json
     stopping = False
+    next_check = time.monotonic() + 5  # _start has just started the workers it needs
     while True:
         try:
             for ev in tail.read():
@@ -247,8 +248,11 @@ def cmd_train(args) -> int:
 
                 print(f"queued: {runs_ahead(run) or 0} run(s) ahead", file=sys.stderr)
                 said_queued = True
-            if st["state"] == "queued":
-                launch.ensure_workers()  # a worker that died meanwhile is replaced
+            if st["state"] == "queued" and time.monotonic() > next_check:
+                # a worker that died meanwhile is replaced; not at every poll, or the workers just
+                # started, still importing before they take their slots, would be started again
+                launch.ensure_workers()
+                next_check = time.monotonic() + 5
             time.sleep(0.2)
         except KeyboardInterrupt:
             if stopping:
@@ -295,11 +299,13 @@ def _execute(args) -> int:
         raise UsageError(f"--run-dir {args.run_dir}: no config.json there")
     if run.status().get("backend") != "ray":  # on a cluster the run's owner is the app server's worker
         run.set_status("running", pid=os.getpid(), started=time.time())
-    threads = os.environ.get("MNIST_LAB_TRAIN_THREADS", "")
-    if threads.isdigit() and int(threads) > 0:  # a cluster job's share of its node's cores
+    from .jobs import env_int
+
+    threads = env_int("MNIST_LAB_TRAIN_THREADS")
+    if threads:  # a cluster job's share of its node's cores
         import torch
 
-        torch.set_num_threads(int(threads))
+        torch.set_num_threads(threads)
     end = train_run(run, args.data, StopFlag(), on_event=Progress(quiet=args.json))
     if args.json:
         print(

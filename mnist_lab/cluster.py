@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from .errors import Message
-from .jobs import LaunchError
+from .jobs import LaunchError, env_float
 from .runs import Run
 
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
@@ -24,13 +24,6 @@ ENDED = ("done", "stopped", "failed", "interrupted")
 # how long a stopped job may take to save its checkpoint before Ray kills it (Ray's default: 3 s,
 # less than a CPU node needs to finish its batch, test the model and write the checkpoint)
 STOP_WAIT_S = 60
-
-
-def _float_env(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 def connection_error(e: BaseException, address: str) -> LaunchError:
@@ -73,9 +66,9 @@ class RayExecutor:
         self.client = client or make_client(address)
         # how long the cluster may stay silent before its runs count as lost (a school network hiccups)
         self.poll_s = poll_s
-        self.lost_after_s = lost_after_s if lost_after_s is not None else _float_env("MNIST_LAB_RAY_LOST_AFTER_S", 60.0)
-        self.cpus = _float_env("MNIST_LAB_RAY_CPUS_PER_RUN", 1.0)
-        self.gpus = _float_env("MNIST_LAB_RAY_GPUS_PER_RUN", 0.0)
+        self.lost_after_s = lost_after_s if lost_after_s is not None else env_float("MNIST_LAB_RAY_LOST_AFTER_S", 60.0)
+        self.cpus = env_float("MNIST_LAB_RAY_CPUS_PER_RUN", 1.0)
+        self.gpus = env_float("MNIST_LAB_RAY_GPUS_PER_RUN", 0.0)
         self.python = os.environ.get("MNIST_LAB_RAY_PYTHON", "python")
 
     def entrypoint(self, run: Run) -> str:

@@ -1,7 +1,7 @@
 """Training settings: the presets, the checked TrainConfig, and the model names.
 
-No torch in here: the CLI builds its parser and a queued run waits for its slot with this module
-alone, and torch (about 1.5 s to import) loads only once a run may train.
+No torch in here: the CLI builds its parser and `submit` queues a run with this module alone;
+torch (about 1.5 s to import) loads only in a worker that trains.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ Every map is for one 28x28 digit and one target class (not only the answer: "wha
 
 from __future__ import annotations
 
+import copy
 import threading
 from dataclasses import dataclass
 
@@ -63,7 +64,7 @@ def gradcam_layer(model: nn.Module) -> str | None:
     return found
 
 
-def _baseline(x: torch.Tensor, img: np.ndarray, meta: ModelMeta, kind: str) -> torch.Tensor | float:
+def _baseline(img: np.ndarray, meta: ModelMeta, kind: str) -> torch.Tensor | float:
     """What covers a patch: mid grey, the digit blurred (its surroundings, without detail), or black."""
     if kind == "grey":
         return float(model_input(np.full((28, 28), 128, np.uint8), meta)[0, 0, meta.pad, meta.pad])
@@ -107,7 +108,7 @@ def attribution(
                 target=int(target),
                 sliding_window_shapes=(1, patch, patch),
                 strides=(1, max(1, patch // 2), max(1, patch // 2)),
-                baselines=_baseline(x, img, meta, baseline),
+                baselines=_baseline(img, meta, baseline),
                 perturbations_per_eval=64,
             )
         elif method == "smoothgrad":
@@ -123,7 +124,10 @@ def attribution(
             layer = gradcam_layer(model)
             if layer is None:
                 raise ExplainError("error.explain.no_conv", model=meta.model)
-            cam = LayerGradCam(model, getattr(model, layer)).attribute(x, target=int(target), relu_attributions=True)
+            # Captum hooks the layer while it works: on a private copy, so that another session's
+            # forward pass through the shared model (Draw, Mistakes) neither fires nor disturbs it
+            own = copy.deepcopy(model)
+            cam = LayerGradCam(own, getattr(own, layer)).attribute(x, target=int(target), relu_attributions=True)
             attr = LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), "bilinear")
     return Attribution(method, int(target), _crop(attr, meta.pad), time.perf_counter() - t0)
 

@@ -7,8 +7,9 @@ empty for a while. So a class pressing Start together costs one torch import per
 per run, and a queued run costs no process at all.
 
 Slots are lock files under `runs/.slots/`, held with flock: the kernel frees a slot when its worker
-dies, however it dies. The queue is changed only under `runs/.queue.lock`, so a run is claimed by
-one worker and a cancelled run by nobody.
+dies, however it dies. Claiming and cancelling happen under `runs/.queue.lock`, so a run is claimed
+by one worker and a cancelled run by nobody; adding a ticket needs no lock (a new name is only
+ever created, never changed).
 
 Two backends share all of this and differ only in what a worker does with a run:
 - local (the default): the worker trains it in its own process;
@@ -43,9 +44,18 @@ class LaunchError(LabError):
 # ---------------------------------------------------------------- limits
 
 
-def _env_int(name: str) -> int | None:
+def env_int(name: str) -> int | None:
     value = os.environ.get(name, "")
     return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def env_float(name: str, default: float) -> float:
+    """A number from the environment; the default when it is unset or not a number (a typo in a
+    setting must not stop every worker from starting)."""
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
 
 
 def gpu_count() -> int:
@@ -60,9 +70,9 @@ def gpu_count() -> int:
 
 def max_concurrent(backend: str = "local") -> int:
     """How many runs may train at once: $MNIST_LAB_MAX_RUNS, else 4 jobs on a Ray cluster, 2 per GPU,
-    or one per CPU core (measured: two one-thread workers train more images a second than one
-    two-thread worker on a 2-core machine; bench/bench_class.py --slots)."""
-    explicit = _env_int("MNIST_LAB_MAX_RUNS")
+    or one per CPU core up to 8 (measured: two one-thread workers train more images a second than
+    one two-thread worker on a 2-core machine; bench/bench_class.py --slots)."""
+    explicit = env_int("MNIST_LAB_MAX_RUNS")
     if explicit:
         return explicit
     if backend == "ray":
@@ -73,12 +83,12 @@ def max_concurrent(backend: str = "local") -> int:
 
 def train_threads(slots: int) -> int:
     """Torch threads of one local worker: $MNIST_LAB_TRAIN_THREADS, else the cores shared by the slots."""
-    return _env_int("MNIST_LAB_TRAIN_THREADS") or max(1, (os.cpu_count() or 1) // max(1, slots))
+    return env_int("MNIST_LAB_TRAIN_THREADS") or max(1, (os.cpu_count() or 1) // max(1, slots))
 
 
 def runs_per_session() -> int:
     """How many runs one browser session may have queued or training: $MNIST_LAB_RUNS_PER_SESSION, else 2."""
-    return _env_int("MNIST_LAB_RUNS_PER_SESSION") or 2
+    return env_int("MNIST_LAB_RUNS_PER_SESSION") or 2
 
 
 def still_active(run_ids, runs_dir=None) -> list[str]:
@@ -151,7 +161,8 @@ def _queue_lock(root: Path) -> Iterator[None]:
 
 def _tickets(root: Path) -> list[Path]:
     qdir = _queue_dir(root)
-    return sorted(p for p in qdir.iterdir() if not p.name.startswith(".")) if qdir.is_dir() else []
+    # a ticket is named <created ns>-<run id>; anything else put there by hand is not one
+    return sorted(p for p in qdir.iterdir() if "-" in p.name and not p.name.startswith(".")) if qdir.is_dir() else []
 
 
 def _run_of(ticket: Path) -> str:
@@ -312,8 +323,8 @@ class Launcher:
 
     def stop(self, run: Run) -> None:
         """A queued run leaves the queue; a training one finishes its batch, saves what it learned and
-        ends 'stopped' (a STOP file its worker checks after every batch: a signal landing while torch
-        loads would kill it before it saves anything)."""
+        ends 'stopped' (a STOP file its worker checks after every batch, not a signal: the worker goes
+        on to the next run, and a SIGTERM means the machine is going down, recorded 'interrupted')."""
         if not cancel(run):
             run.request_stop()
 

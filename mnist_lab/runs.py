@@ -181,6 +181,8 @@ class Run:
         st = {**self.status(), **fields, **said, "state": state, "updated": time.time()}
         if state not in ACTIVE:
             st.setdefault("ended", time.time())
+        else:
+            st.pop("ended", None)
         atomic_write_json(self.status_path, st)
         return st
 
@@ -198,9 +200,13 @@ class Run:
         st = self.status()
         if st["state"] == "queued" and st.get("pid") is None:
             # waiting in the queue owns no process; a queued run without its ticket was lost
-            # (its folder copied in by hand, say): after a grace period for the ticket to be written
+            # (its folder copied in by hand, say): after a grace period for the ticket to be written.
+            # A worker claiming it marks it running before it removes the ticket, so the status is
+            # read again once the ticket is seen gone: a run being claimed is never called lost.
             if self.ticket() is None and time.time() - st.get("updated", 0) > 10:
-                st = self.set_status("interrupted", reason=Message("reason.not_in_queue"))
+                st = self.status()
+                if st["state"] == "queued" and st.get("pid") is None:
+                    st = self.set_status("interrupted", reason=Message("reason.not_in_queue"))
         elif st["state"] in ACTIVE and not pid_alive(st.get("pid")):
             kept = "_kept" if self.checkpoint_path().exists() else ""
             st = self.set_status("interrupted", reason=Message(f"reason.process_gone{kept}"))

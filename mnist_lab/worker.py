@@ -121,8 +121,9 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
 class LocalExecutor:
     """Trains each run in this process; torch and the datasets stay loaded between runs."""
 
-    def __init__(self, data_root, slots: int):
+    def __init__(self, data_root, slot: jobs.Slot):
         self.data_root = data_root
+        self.slot = slot
         self.datasets: dict = {}
 
     def execute(self, run: Run, stop: StopFlag) -> None:
@@ -131,6 +132,11 @@ class LocalExecutor:
         # the cores are shared by the workers training now: a run alone gets them all, a class one each
         busy = sum(1 for w in jobs.workers(run.path.parent) if w.run_id)
         torch.set_num_threads(jobs.train_threads(max(1, busy)))
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if gpus > 1 and self.slot.index is not None:
+            # spread the slots over the GPUs (a run's "cuda" means the current device), or every
+            # worker of a multi-GPU server would train on the first one
+            torch.cuda.set_device(self.slot.index % gpus)
         train_run(run, self.data_root, stop, datasets=self.datasets)
 
 
@@ -149,8 +155,7 @@ class Worker:
         self.data_root = data_root
         self.backend = backend
         self.ray_address = ray_address
-        idle = os.environ.get("MNIST_LAB_WORKER_IDLE", "")
-        self.idle_s = idle_s if idle_s is not None else float(idle) if idle else jobs.WORKER_IDLE_S
+        self.idle_s = idle_s if idle_s is not None else jobs.env_float("MNIST_LAB_WORKER_IDLE", jobs.WORKER_IDLE_S)
         self.limit = jobs.max_concurrent(backend)
         self.slot = jobs.Slot(self.root, self.limit)
         self.card = self.root / ".workers" / f"{os.getpid()}.json"
@@ -176,7 +181,7 @@ class Worker:
 
             return RayExecutor(self.ray_address, self.data_root)
         _lower_priority()
-        return LocalExecutor(self.data_root, self.limit)
+        return LocalExecutor(self.data_root, self.slot)
 
     def serve(self) -> int:
         """Work until the queue has been empty for idle_s; 0 when done, 1 when no slot was free."""

@@ -88,6 +88,17 @@ def test_archive_moves_ended_runs_and_deletes_nothing(tmp_path, live_pid):
     assert classroom.archives(store) == [(folder.name, 2)]
 
 
+def test_archive_skips_a_run_deleted_since_the_listing(tmp_path, monkeypatch):
+    """Another click, or a student's Delete, took a run between the listing and the move."""
+    store = runs.RunStore(tmp_path)
+    kept, gone = _run(store, "Ana", "done", 0.98), _run(store, "Ben", "done", 0.97)
+    listed = store.list()
+    store.delete(gone.run_id)
+    monkeypatch.setattr(store, "list", lambda: listed)
+    folder, moved = classroom.archive(store)
+    assert moved == 1 and [p.name for p in folder.iterdir()] == [kept.run_id]
+
+
 # ---------------------------------------------------------------- the board
 
 

@@ -42,6 +42,33 @@ def test_every_map_is_28x28_for_every_model(name, method):
         assert (a.map >= 0).all()  # magnitudes, not signs
 
 
+def test_gradcam_never_hooks_the_model_other_sessions_share(monkeypatch):
+    """While Grad-CAM works, a Draw stroke in another session may run the same cached model: no hook of
+    Grad-CAM's may sit on it then, and the map is the same as on the model itself."""
+    from captum.attr import LayerGradCam
+
+    model, meta = _model("lenet5")
+    layer = getattr(model, explain.gradcam_layer(model))
+    hooks_seen = []
+    real = LayerGradCam.attribute
+
+    def attribute(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        hooks_seen.append(len(layer._forward_hooks) + len(layer._forward_pre_hooks))
+        return out
+
+    def counting_forward_hook(self, *args, **kwargs):
+        if self is layer:  # (a copy of the model carries this wrapper along, bound to its own layer)
+            hooks_seen.append("hooked the shared layer")
+        return real_register(self, *args, **kwargs)
+
+    real_register = torch.nn.Module.register_forward_hook
+    monkeypatch.setattr(LayerGradCam, "attribute", attribute)
+    monkeypatch.setattr(layer, "register_forward_hook", counting_forward_hook.__get__(layer))
+    a = explain.attribution(model, meta, _seven(), "gradcam", 7)
+    assert hooks_seen == [0] and a.map.shape == (28, 28) and a.map.max() > 0
+
+
 def test_the_target_class_changes_the_map():
     model, meta = _model("lenet5")
     maps = [explain.attribution(model, meta, _seven(), "smoothgrad", t).map for t in (7, 1)]

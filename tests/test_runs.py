@@ -393,3 +393,50 @@ def test_a_process_is_alive_until_its_last_thread_has_gone():
         proc.kill()
         proc.wait()
     assert not runs.pid_alive(proc.pid)
+
+
+def test_a_run_claimed_while_it_is_reconciled_is_not_called_lost(tmp_path, monkeypatch):
+    """The page lists the runs (reconciling each) at the moment a worker claims one: the worker marks
+    it running, then removes its ticket. The listing must not overwrite that with 'interrupted'."""
+    store = RunStore(tmp_path)
+    run = store.create({"model": "mlp"}, "Ana")
+    jobs.enqueue(run)
+    st = run.status()
+    files.atomic_write_json(run.status_path, {**st, "updated": st["updated"] - 60})  # queued for a minute
+    real_ticket = runs.Run.ticket
+
+    def ticket_after_a_claim(self):
+        if self.run_id == run.run_id and real_ticket(self) is not None:
+            assert jobs.claim_next(tmp_path, os.getpid()).run_id == run.run_id  # the worker, just then
+        return real_ticket(self)
+
+    monkeypatch.setattr(runs.Run, "ticket", ticket_after_a_claim)
+    [info] = store.list()
+    assert info.status == "running" and run.status()["pid"] == os.getpid()
+    assert "ended" not in run.status() and run.status().get("reason_key") is None
+
+
+def test_a_run_that_lost_its_ticket_long_ago_is_interrupted(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create({"model": "mlp"}, "Ana")  # never enqueued: its folder copied in by hand, say
+    st = run.status()
+    files.atomic_write_json(run.status_path, {**st, "updated": st["updated"] - 60})
+    assert run.reconcile()["reason_key"] == "reason.not_in_queue"
+    assert run.status()["state"] == "interrupted" and "ended" in run.status()
+
+
+@pytest.mark.parametrize(("value", "idle"), [("ten", jobs.WORKER_IDLE_S), ("", jobs.WORKER_IDLE_S), ("2.5", 2.5)])
+def test_a_mistyped_worker_setting_falls_back_instead_of_stopping_every_worker(tmp_path, monkeypatch, value, idle):
+    from mnist_lab.worker import Worker
+
+    monkeypatch.setenv("MNIST_LAB_WORKER_IDLE", value)
+    assert Worker(tmp_path).idle_s == idle
+
+
+def test_a_stray_file_in_the_queue_folder_is_not_a_ticket(tmp_path):
+    store = RunStore(tmp_path)
+    run = store.create({"model": "mlp"}, "Ana")
+    jobs.enqueue(run)
+    (tmp_path / ".queue" / "README").write_text("put here by hand")
+    assert jobs.queued(tmp_path) == [run.run_id]
+    assert jobs.claim_next(tmp_path, os.getpid()).run_id == run.run_id

@@ -81,3 +81,22 @@ def test_a_class_submitting_at_once_trains_in_order_on_every_slot(tiny_mnist, ru
     owners = {r.status()["pid"] for r in started}
     assert 1 <= len(owners) <= 2  # at most one worker per slot, each loading torch once
     assert [i.student for i in RunStore(runs_dir).list()] == [f"student {k}" for k in reversed(range(6))]
+
+
+@pytest.mark.parametrize(("gpus", "slot", "device"), [(4, 5, 1), (2, 0, 0), (2, 3, 1), (1, 1, None), (0, 1, None)])
+def test_each_slot_of_a_multi_gpu_server_trains_on_its_own_gpu(tmp_path, monkeypatch, gpus, slot, device):
+    """No GPU is needed: torch.cuda is asked what it has, and the choice it is told is recorded."""
+    import torch
+
+    from mnist_lab import worker
+
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    monkeypatch.setattr(worker, "train_run", lambda *a, **k: None)
+    held = jobs.Slot(tmp_path, 8)
+    held.index = slot
+    run = RunStore(tmp_path).create({"model": "mlp"})
+    worker.LocalExecutor(None, held).execute(run, stop=None)
+    assert chosen == ([] if device is None else [device])

@@ -109,6 +109,7 @@ def main() -> None:
 
     import torch
 
+    from mnist_lab import projection
     from mnist_lab.checkpoints import default_checkpoint, load_model
     from mnist_lab.data import load_dataset
     from mnist_lab.evaluate import evaluate, predictions_path, save_predictions
@@ -132,6 +133,8 @@ def main() -> None:
     shutil.copyfile(run.checkpoint_path(), dest)
     # the Mistakes page opens on these; shipped beside the model (the app itself never writes there)
     save_predictions(dest, ev.probabilities, ev.labels, meta.epoch, path=predictions_path(dest))
+    # the old model's digit map would pass for this one's (same epoch count, same test labels)
+    projection.path_for(dest).unlink(missing_ok=True)
     command = ["python", "tools/make_default_model.py", "--data", "DIR"]
     if args.epochs != RECIPE["epochs"]:
         command += ["--epochs", str(args.epochs)]
@@ -157,6 +160,7 @@ def main() -> None:
         card["note"] = args.note
     dest.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
     print(json.dumps(card, indent=1))
+    print("now rebuild its digit map: python -m bench.bench_explain --data DIR --save", file=sys.stderr)
 
 
 if __name__ == "__main__":
