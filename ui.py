@@ -356,7 +356,7 @@ def run_label(info: runs.RunInfo, tr: i18n.Translator) -> str:
     return " · ".join(p for p in (info.student, model_title(info.model, tr), info.run_id) if p)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _model(path: str, mtime: float):
     return checkpoints.load_model(path)
 
@@ -371,7 +371,13 @@ def model_options(tr: i18n.Translator) -> dict[str, str]:
     acc = default_model_card().get("test_accuracy")
     out = {DEFAULT_MODEL: tr("model.default_label") + (f" · {acc:.2%}" if isinstance(acc, (int, float)) else "")}
     s = store()
-    for info in s.list():
+    # the listing all sessions share (at most a second old); a fresh one only for a run chosen in
+    # that second, so it is not taken for deleted
+    infos = class_runs(str(s.root))
+    choice = st.session_state.get("model_choice", DEFAULT_MODEL)
+    if choice != DEFAULT_MODEL and all(i.run_id != choice for i in infos):
+        infos = s.list()
+    for info in infos:
         if (s.root / info.run_id / "checkpoint.pt").is_file():
             acc = f" · {info.test_accuracy:.2%}" if info.test_accuracy is not None else ""
             out[info.run_id] = f"{run_label(info, tr)} · {tr(f'state.{info.status}')}{acc}"
@@ -581,9 +587,7 @@ def _wait_for(task: tasks.Task, text: str, tr: i18n.Translator) -> None:
 
     @st.fragment(run_every=0.5)
     def progress() -> None:
-        if task.error is not None:
-            st.error(f"{tr('common.task_failed')} {tr.error(task.error)}")
-        elif task.done:
+        if task.done:  # the page runs again and shows the result, or the error without polling
             st.rerun(scope="app")
         else:
             st.progress(task.fraction, text=f"{text} {task.fraction:.0%}")
@@ -592,6 +596,9 @@ def _wait_for(task: tasks.Task, text: str, tr: i18n.Translator) -> None:
         progress()
     elif task.error is not None:
         st.error(f"{tr('common.task_failed')} {tr.error(task.error)}")
+        if st.button(tr("common.retry"), icon=":material/refresh:", key=f"_retry_{task.key}"):
+            tasks.forget(task.key)
+            st.rerun()
 
 
 # ---------------------------------------------------------------- run metrics
@@ -737,16 +744,22 @@ def projections(path: Path, meta: checkpoints.ModelMeta, kinds: list[str], tr: i
     task = tasks.start(f"project {path} {mtime} {','.join(missing)}", work)
     seconds = sum(projection.EXPECTED_SECONDS[k] for k in missing)
     _wait_for(task, tr("dmap.computing", kinds=", ".join(tr(f"dmap.kind.{k}") for k in missing), s=seconds), tr)
-    return None
+    # done, but not saved (a folder it cannot write to): this session shows it anyway
+    return task.result if task.done and task.error is None else None
 
 
-def map_star(path: Path, meta: checkpoints.ModelMeta, kind: str, saved: dict, img: np.ndarray) -> tuple[float, float]:
-    """Where a digit (the one just drawn) goes on a saved digit map."""
+def map_star(
+    path: Path, meta: checkpoints.ModelMeta, kind: str, saved: dict, img: np.ndarray
+) -> tuple[float, float] | None:
+    """Where a digit (the one just drawn) goes on a saved digit map; None where that needs the dataset
+    and it is missing."""
     from mnist_lab import projection
 
     feats = None
-    if kind != "pca":
-        where = dataset_location(meta.dataset) or ""
+    if kind != "pca":  # t-SNE and UMAP place a new point among its neighbours in the test digits
+        where = dataset_location(meta.dataset)
+        if where is None:
+            return None
         feats = _map_features(str(path), _mtime(path), meta.dataset, where, len(saved["labels"]))
     x, y = projection.place(kind, saved, feats, digit_features(path, img))
     return float(x), float(y)

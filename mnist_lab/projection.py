@@ -66,6 +66,16 @@ def save(checkpoint, saved: dict[str, np.ndarray], path=None) -> Path:
     return path
 
 
+def unavailable(kind: str) -> ProjectionError | None:
+    """Why a kind of map cannot be made here (UMAP is an optional extra), found without importing it
+    (umap-learn pulls in numba: seconds)."""
+    import importlib.util
+
+    if kind == "umap" and importlib.util.find_spec("umap") is None:
+        return ProjectionError("error.dmap.no_umap")
+    return None
+
+
 def fit(kind: str, feats: np.ndarray, seed: int = 0) -> dict[str, np.ndarray]:
     """2-D coordinates of every row of feats; for PCA also what places a new point exactly."""
     feats = np.asarray(feats, np.float32)

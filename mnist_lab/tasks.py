@@ -37,10 +37,11 @@ _LOCK = threading.Lock()
 
 
 def start(key: str, work: Callable[[Callable[[float], None]], object]) -> Task:
-    """The task for key: started now in a daemon thread if there is none (or the last one failed)."""
+    """The task for key: started now in a daemon thread if there is none. A failed one stays failed
+    (every page showing it would otherwise start it again at each rerun) until `forget(key)`."""
     with _LOCK:
         task = _TASKS.get(key)
-        if task is not None and task.error is None:
+        if task is not None:
             return task
         task = _TASKS[key] = Task(key)
 
@@ -51,7 +52,7 @@ def start(key: str, work: Callable[[Callable[[float], None]], object]) -> Task:
         try:
             task.result = work(progress)
             task.fraction = 1.0
-        except Exception as e:  # noqa: BLE001 -- kept on the task for the page to show; a later ask retries
+        except Exception as e:  # noqa: BLE001 -- kept on the task for the page to show; forget() retries
             task.error = e
         finally:
             task.ended = time.time()
@@ -66,7 +67,7 @@ def get(key: str) -> Task | None:
 
 
 def forget(key: str) -> None:
-    """Drop a finished task (its result was saved elsewhere, or its inputs changed)."""
+    """Drop a finished task (to try a failed one again, or when its inputs changed)."""
     with _LOCK:
         _TASKS.pop(key, None)
 

@@ -21,6 +21,9 @@ st.caption(tr(f"dmap.about.{kind}"))
 saved = ui.projections(path, meta, ["pca"], tr)  # the quick one, for the first visit of a model
 if saved is None:
     st.stop()
+if kind not in saved and projection.unavailable(kind):
+    st.warning(tr.error(projection.unavailable(kind)), icon=":material/extension_off:")
+    st.stop()
 if kind not in saved:
     st.info(
         tr("dmap.not_yet", kind=tr(f"dmap.kind.{kind}"), s=projection.EXPECTED_SECONDS[kind]),

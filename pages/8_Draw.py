@@ -11,6 +11,11 @@ tr = ui.translator()
 L = ui.labels()
 
 
+def _clear() -> None:
+    st.session_state["canvas_n"] = st.session_state.get("canvas_n", 0) + 1
+    st.session_state.pop("drawn_digit", None)
+
+
 @st.fragment
 def pad_and_answer() -> None:
     """The canvas and the answer: a stroke reruns only this part, not the frame and the page around it."""
@@ -35,13 +40,11 @@ def pad_and_answer() -> None:
             picture = drawing.image_data
         except Exception as e:  # noqa: BLE001 -- the canvas component missing or broken: the upload below still works
             st.warning(f"{tr('draw.no_canvas')} ({type(e).__name__})")
-        if st.button(tr("draw.clear"), icon=":material/ink_eraser:"):
-            st.session_state["canvas_n"] = n + 1
-            st.session_state.pop("drawn_digit", None)
-            st.rerun(scope="fragment")
+        # a fresh key empties the canvas and the photo uploader alike
+        st.button(tr("draw.clear"), icon=":material/ink_eraser:", on_click=_clear)
         with st.expander(tr("draw.upload_title")):
             up = st.file_uploader(
-                tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload"
+                tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key=f"draw_upload_{n}"
             )
             if up is not None:
                 try:

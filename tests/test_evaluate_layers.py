@@ -206,7 +206,10 @@ def test_a_background_task_runs_once_and_reports_progress():
 
     failed = tasks.start("test-broken", broken)
     assert failed.wait(5) and isinstance(failed.error, ValueError)
-    assert tasks.start("test-broken", lambda p: "again").wait(5)  # a failed task is tried again when asked
+    # a failed task stays failed for every asker (a page rerun must not start it again and again) ...
+    assert tasks.start("test-broken", lambda p: "again") is failed
+    tasks.forget("test-broken")  # ... until someone asks to try again
+    assert tasks.start("test-broken", lambda p: "again").wait(5)
     assert tasks.get("test-broken").result == "again"
     tasks.forget("test-once")
     assert tasks.get("test-once") is None

@@ -244,3 +244,39 @@ def test_digit_map_places_the_drawn_digit_as_a_star(tiny_mnist, runs_dir, model_
     spec = at.get("plotly_chart")[0].proto.spec
     assert '"symbol":"star"' in spec.replace(" ", "") and "your digit" in spec
     assert "Draw a digit on the Draw page" not in texts(at.caption)
+
+
+def test_digit_map_without_umap_says_how_to_add_it_and_computes_nothing(tiny_mnist, runs_dir, model_run, monkeypatch):
+    from mnist_lab import tasks
+
+    monkeypatch.setattr(projection, "unavailable", lambda kind: projection.ProjectionError("error.dmap.no_umap"))
+    started = []
+    real_start = tasks.start
+    monkeypatch.setattr(tasks, "start", lambda key, work: started.append(key) or real_start(key, work))
+    at = start()
+    at.session_state["model_choice"] = model_run
+    at = goto(at, DMAP)
+    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    started.clear()
+    at.get("button_group")[0].set_value("umap").run()
+    assert 'pip install -e ".[umap]"' in texts(at.warning) and not at.exception
+    assert not at.button or all("UMAP" not in b.label for b in at.button)  # nothing offered to start
+    assert not [k for k in started if "umap" in k]
+
+
+def test_digit_map_shows_the_saved_tsne_without_the_dataset(tiny_mnist, runs_dir, model_run, monkeypatch):
+    """A t-SNE made earlier, then the dataset gone (an offline laptop): the map shows, without a star."""
+    at = start()
+    at.session_state["model_choice"] = model_run
+    at.session_state["drawn_digit"] = _seven()
+    at = goto(at, DMAP)
+    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    at.get("button_group")[0].set_value("tsne").run()
+    at.button(key="dmap_go_tsne").click().run()
+    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)  # the t-SNE, made and saved
+    import ui
+
+    monkeypatch.setattr(ui, "dataset_location", lambda name="mnist": None)
+    at.run()
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+    assert '"symbol":"star"' not in at.get("plotly_chart")[0].proto.spec.replace(" ", "")

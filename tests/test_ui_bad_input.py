@@ -147,7 +147,7 @@ def _draw(model_run: str):
     at.session_state["model_choice"] = model_run
     at = goto(at, DRAW)
     assert_ok(at, DRAW)
-    return at, at.file_uploader(key="draw_upload")
+    return at, at.file_uploader(key="draw_upload_0")
 
 
 def _prediction(at) -> list:
@@ -161,7 +161,7 @@ def test_draw_upload_bad_image_shows_error_then_recovers(model_run, bad):
     _upload(at, uploader, (name, content))
     _assert_one_line_error(at, words)
     assert not _prediction(at)
-    _upload(at, at.file_uploader(key="draw_upload"), GOOD_IMAGES["png_grayscale"])
+    _upload(at, at.file_uploader(key="draw_upload_0"), GOOD_IMAGES["png_grayscale"])
     assert not at.exception and not at.error and _prediction(at)
 
 
@@ -174,6 +174,17 @@ def test_draw_upload_good_image_gets_prediction(model_run, good):
     [answer] = _prediction(at)
     assert answer.value in [str(k) for k in range(10)]
     assert "drawn_digit" in at.session_state  # what the model saw, kept for the feature maps page
+
+
+def test_clear_drops_an_uploaded_photo_too(model_run):
+    """After a photo, Clear starts over: the pad is answered again, not the photo."""
+    at, uploader = _draw(model_run)
+    _upload(at, uploader, GOOD_IMAGES["png_grayscale"])
+    assert _prediction(at)
+    [clear] = [b for b in at.button if b.label == i18n.t("draw.clear")]
+    clear.click().run()
+    assert not at.exception and not _prediction(at) and "drawn_digit" not in at.session_state
+    assert at.file_uploader(key="draw_upload_1").value is None
 
 
 def test_draw_upload_blank_image_warns_no_digit(model_run):
