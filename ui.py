@@ -421,7 +421,7 @@ def load_choice(choice: str, tr: i18n.Translator, in_use: bool = False):
     try:
         path = _choice_path(choice)
     except (runs.RunNotFound, runs.BadRunId):
-        st.warning(tr("model.run_gone", run=choice))
+        st.warning(tr("model.run_gone" if in_use else "model.run_missing", run=choice))
         if not in_use:
             return None
         use_model(DEFAULT_MODEL)

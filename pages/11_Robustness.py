@@ -40,7 +40,7 @@ with left:
 with right:
     other = st.session_state.get("robust_compare")
     if other is not None and other not in options:  # a run deleted meanwhile
-        st.warning(tr("model.run_gone", run=other))
+        st.warning(tr("model.run_missing", run=other))
         other = None
     choices = [None] + [c for c in options if c != current]
     other = other if other in choices else None

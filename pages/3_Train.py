@@ -163,9 +163,12 @@ def live(run_id: str, was_active: bool) -> None:
     try:
         run = ui.store().get(run_id)
     except (runs.RunNotFound, ValueError):
-        st.warning(tr("model.run_gone", run=run_id))
+        st.warning(tr("model.run_missing", run=run_id))
         return
-    tail = st.session_state.setdefault("_live", {}).setdefault(run_id, metrics.MetricsTail(run.metrics_path))
+    live_tails = st.session_state.setdefault("_live", {})
+    for other in [k for k in live_tails if k != run_id]:  # a session watches one run at a time
+        del live_tails[other]
+    tail = live_tails.setdefault(run_id, metrics.MetricsTail(run.metrics_path))
     tail.read()
     status = run.reconcile()
     state = status["state"]

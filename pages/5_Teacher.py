@@ -6,13 +6,13 @@ import time
 import streamlit as st
 
 import ui
-from mnist_lab import classroom, i18n, jobs, runs
+from mnist_lab import classroom, config, i18n, jobs, runs
 
 tr = ui.translator()
 expected = classroom.teacher_password(ui.secrets())
 if expected is None:
     st.info(tr("teacher.no_password"), icon=":material/lock:")
-    st.code('teacher_password = "choose a long one"\n', language="toml")
+    st.code(f'teacher_password = "{tr("teacher.password_example")}"\n', language="toml")
     st.caption(tr("teacher.no_password_env"))
     st.stop()
 
@@ -71,9 +71,13 @@ st.header(tr("teacher.limits_title"))
 caps = jobs.ClassSettings.load(store.root)
 with st.form("teacher_limits"):
     a, b = st.columns(2)
-    max_epochs = a.number_input(tr("teacher.max_epochs"), 0, 200, caps.max_epochs or 0, help=tr("teacher.zero_is_none"))
+    # clamped: a settings file edited by hand may hold more than the inputs allow
+    max_epochs = a.number_input(
+        tr("teacher.max_epochs"), 0, config.MAX_EPOCHS, min(caps.max_epochs or 0, config.MAX_EPOCHS),
+        help=tr("teacher.zero_is_none"),
+    )  # fmt: skip
     per_student = b.number_input(
-        tr("teacher.per_student"), 0, 50, caps.runs_per_student or 0, help=tr("teacher.zero_is_none")
+        tr("teacher.per_student"), 0, 50, min(caps.runs_per_student or 0, 50), help=tr("teacher.zero_is_none")
     )
     if st.form_submit_button(tr("teacher.save"), icon=":material/save:"):
         jobs.ClassSettings(int(max_epochs) or None, int(per_student) or None).save(store.root)
@@ -115,8 +119,12 @@ if working:
 st.header(tr("teacher.archive_title"))
 st.markdown(tr("teacher.archive_help"))
 if st.button(tr("teacher.archive"), icon=":material/inventory_2:"):
-    folder, moved = classroom.archive(store)
-    st.success(tr("teacher.archived", n=moved, folder=str(folder)))
+    try:
+        folder, moved = classroom.archive(store)
+    except OSError as e:  # a full disk, a folder it may not write to
+        ui.error(tr, "teacher.archive_failed", e)
+    else:
+        st.success(tr("teacher.archived", n=moved, folder=str(folder)))
 past = classroom.archives(store)
 if past:
     st.dataframe([{tr("teacher.col.lesson"): name, tr("teacher.col.runs"): n} for name, n in past], hide_index=True)

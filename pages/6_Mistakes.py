@@ -71,7 +71,7 @@ m = st.columns(3)
 m[0].metric(tr("mistakes.accuracy"), f"{ev.accuracy:.2%}")
 m[1].metric(tr("mistakes.wrong"), f"{wrong:,}")
 m[2].metric(tr("mistakes.test_images"), f"{len(ev.labels):,}")
-st.caption(tr("mistakes.model_is", path=str(path), model=meta.model))
+st.caption(tr("mistakes.model_is", path=str(path), model=ui.model_title(meta.model, tr)))
 
 cm_col, pc_col = st.columns([3, 2], gap="large")
 with cm_col:

@@ -58,6 +58,8 @@ for method in explain.METHODS:
 
 # ---------------------------------------------------------------- the training digits it finds alike
 st.header(tr("explain.neighbours_title"))
+if ui.dataset_location(meta.dataset) is None:  # the look-alikes are training digits
+    ui.missing_data_message(meta.dataset, tr)
 index = ui.neighbours(path, meta, tr)
 ds = ui.dataset(meta.dataset, tr, quiet=True)
 if index is not None and ds is not None:

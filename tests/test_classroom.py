@@ -248,3 +248,13 @@ def test_the_teachers_limits_hold_on_the_train_page(tiny_mnist, runs_dir):
     at.run()
     assert i18n.t("error.class.max_epochs", epochs=5, max=2) in texts(at.warning)
     assert runs.RunStore(runs_dir).list() == []
+
+
+def test_teacher_page_opens_with_limits_edited_by_hand_beyond_its_inputs(tiny_mnist, runs_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_TEACHER_PASSWORD", "pw")
+    jobs.ClassSettings(max_epochs=500, runs_per_student=99).save(runs_dir)
+    at = _sign_in(goto(start(), TEACHER), "pw")
+    assert_ok(at, TEACHER)
+    values = {n.label: n.value for n in at.number_input}
+    assert values[i18n.t("teacher.max_epochs")] == config.MAX_EPOCHS
+    assert values[i18n.t("teacher.per_student")] == 50
