@@ -297,7 +297,7 @@ def test_a_deleted_second_model_is_a_plain_warning(tiny_mnist, runs_dir, model_r
     shutil.rmtree(runs_dir / model_run)
     at.run()
     assert_ok(at, PAGE)
-    assert i18n.t("model.run_gone", run=model_run) in texts(at.warning)
+    assert i18n.t("model.run_missing", run=model_run) in texts(at.warning)
     assert len(_sweep_chart(at)["data"]) == 10
     assert at.session_state["robust_compare"] is None
 
@@ -314,7 +314,7 @@ def test_a_second_model_that_goes_between_listing_and_loading_is_left_out_after_
     at.session_state["robust_compare"] = "gone-run"
     at.run()
     assert_ok(at, PAGE)
-    assert i18n.t("model.run_gone", run="gone-run") in texts(at.warning)
+    assert i18n.t("model.run_missing", run="gone-run") in texts(at.warning)
     assert len(_sweep_chart(at)["data"]) == 10
     (runs_dir / model_run / "checkpoint.pt").unlink()
     at.session_state["robust_compare"] = model_run
