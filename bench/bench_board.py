@@ -27,8 +27,9 @@ from tests.appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds
 BOARD = TITLES.index("board.title")
 
 
-async def record(server: AppServer, wait_s: float = 5.0) -> dict:
-    """Open the app, go to the board, stay: (what opening sent, what going there sent, one poll)."""
+async def record(server: AppServer, wait_s: float = 15.0) -> dict:
+    """Open the app, go to the board, stay until it polls (every 2 s while runs train, 10 s when
+    nothing moves): (what opening sent, what going there sent, one poll)."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -43,7 +44,10 @@ async def record(server: AppServer, wait_s: float = 5.0) -> dict:
         opened = len(sent)
         await go(page, BOARD)
         went = len(sent)
-        await asyncio.sleep(wait_s)
+        deadline = time.perf_counter() + wait_s
+        while len(sent) == went and time.perf_counter() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # the poll's whole message
         await browser.close()
     polls = clean(sent[went:])
     if not polls:

@@ -37,10 +37,18 @@ def table(rows: list[classroom.BoardRow]) -> None:
                        tr("train.lr"): st.column_config.NumberColumn(format="%.4g")})  # fmt: skip
 
 
-@st.fragment(run_every=2.0)
+# every 2 s while runs wait or train; a board with nothing moving only looks for new runs now and then
+ROOT = str(runs.default_runs_dir())
+MOVING = any(i.status in runs.ACTIVE for i in ui.class_runs(ROOT))
+
+
+@st.fragment(run_every=2.0 if MOVING else 10.0)
 def live() -> None:
-    """The board redraws itself every 2 s; the runs are read once a second for all sessions together."""
-    infos = ui.class_runs(str(runs.default_runs_dir()))
+    """The board redraws itself; the runs are read once a second for all sessions together, and each
+    chart is made once per state of the class for all of them."""
+    infos = ui.class_runs(ROOT)
+    if any(i.status in runs.ACTIVE for i in infos) != MOVING:
+        st.rerun(scope="app")  # runs started or all ended: poll at the other pace
     if not infos:
         st.info(tr("board.empty"))
         return
@@ -67,9 +75,10 @@ def live() -> None:
         or "lr"
     )
     if view == "parallel":
-        ui.chart(charts.class_parallel(finished, names=names, labels=L), "board_parallel", height=420)
+        ui.chart(ui.figure(charts.class_parallel, finished, names=names, labels=L, height=420), "board_parallel")
     else:
-        ui.chart(charts.class_scatter(finished, view, names=names, labels=L), f"board_{view}", height=420)
+        fig = ui.figure(charts.class_scatter, finished, view, names=names, labels=L, height=420)
+        ui.chart(fig, f"board_{view}")
     st.caption(tr("board.best_hint"))
 
 
