@@ -63,13 +63,10 @@ def train_shipped(data, args) -> Path:
     """Train RECIPE on MNIST plus its redrawn copy into a run folder; returns the run's folder."""
     import torch
 
-    from mnist_lab.checkpoints import save_checkpoint
     from mnist_lab.config import make_config
     from mnist_lab.data import Dataset, Split
-    from mnist_lab.evaluate import save_predictions
-    from mnist_lab.metrics import MetricsWriter
     from mnist_lab.runs import RunStore
-    from mnist_lab.train import train
+    from mnist_lab.worker import StopFlag, train_run
 
     cache = Path(args.cache) / f"redrawn-train-seed{RECIPE['seed']}.npz"
     redrawn = redrawn_training_set(data.train.images.numpy(), cache, RECIPE["seed"])
@@ -78,21 +75,17 @@ def train_shipped(data, args) -> Path:
     recipe = {k: v for k, v in RECIPE.items() if k not in ("model", "preset")}
     cfg = make_config(RECIPE["model"], RECIPE["preset"], **{**recipe, "epochs": args.epochs})
     run = RunStore(args.runs_dir).create(cfg.to_dict(), student="tools/make_default_model.py")
-    run.set_status("running", started=time.time(), pid=os.getpid())
-    writer = MetricsWriter(run.metrics_path)
+    run.set_status("running", pid=os.getpid())
 
     def report(ev: dict) -> None:
-        writer(ev)
         if ev["type"] == "epoch":
             print(f"epoch {ev['epoch']}: test {ev['test_acc']:.2%}", file=sys.stderr, flush=True)
 
-    def keep(model, meta, probs) -> None:
-        save_checkpoint(run.checkpoint_path(), model, meta)
-        save_predictions(run.checkpoint_path(), probs, data.test.labels.numpy(), meta.epoch)
-
-    end = train(cfg, combined, report, None, keep)
-    writer.close()
-    run.set_status(end["state"], test_accuracy=end.get("test_accuracy"), device_name=end.get("device_name"))
+    # the app's own way to train a run (status, metrics, a checkpoint and predictions per epoch, a
+    # plain reason on failure), on the combined set in place of the one it would load
+    end = train_run(run, args.data, StopFlag(), on_event=report, datasets={(cfg.dataset, str(args.data)): combined})
+    if end["state"] != "done":
+        raise SystemExit(f"training ended {end['state']}: {run.status().get('reason')}")
     return run.path
 
 
