@@ -233,7 +233,6 @@ def cmd_train(args) -> int:
     progress, tail = Progress(quiet=args.json), MetricsTail(run.metrics_path)
     said_queued = args.json
     stopping = False
-    next_check = time.monotonic() + 5  # _start has just started the workers it needs
     while True:
         try:
             for ev in tail.read():
@@ -248,11 +247,8 @@ def cmd_train(args) -> int:
 
                 print(f"queued: {runs_ahead(run) or 0} run(s) ahead", file=sys.stderr)
                 said_queued = True
-            if st["state"] == "queued" and time.monotonic() > next_check:
-                # a worker that died meanwhile is replaced; not at every poll, or the workers just
-                # started, still importing before they take their slots, would be started again
-                launch.ensure_workers()
-                next_check = time.monotonic() + 5
+            if st["state"] == "queued":
+                launch.ensure_workers()  # a worker that died meanwhile is replaced
             time.sleep(0.2)
         except KeyboardInterrupt:
             if stopping:

@@ -35,6 +35,7 @@ from .files import atomic_write_json
 from .runs import ACTIVE, Run, RunInfo, RunNotFound, RunStore, pid_alive
 
 WORKER_IDLE_S = 30.0  # a worker with nothing to do for this long exits (and frees its memory)
+STARTING_S = 60.0  # a worker that has taken no slot this long after it was started will not take one
 
 
 class LaunchError(LabError):
@@ -355,8 +356,10 @@ class Launcher:
         waiting = len(_tickets(self.root))
         if not waiting:
             return 0
-        n = min(waiting, free_slots(self.root, self.slots))
-        if n == 0:
+        # a worker started a moment ago is still importing, its slot not yet taken: it counts as busy
+        starting = sum(1 for w in workers(self.root) if w.slot is None and time.time() - w.started < STARTING_S)
+        n = min(waiting, free_slots(self.root, self.slots) - starting)
+        if n <= 0:
             return 0
         wdir = self.root / ".workers"
         wdir.mkdir(parents=True, exist_ok=True)
@@ -373,6 +376,9 @@ class Launcher:
                     start_new_session=True,
                 )
                 _reap(proc)
+                # its card until it writes its own, with the slot it took
+                card = {"pid": proc.pid, "backend": self.backend, "slot": None, "run_id": None, "started": time.time()}
+                atomic_write_json(wdir / f"{proc.pid}.json", card)
         return n
 
 

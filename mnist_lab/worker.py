@@ -187,8 +187,10 @@ class Worker:
         """Work until the queue has been empty for idle_s; 0 when done, 1 when no slot was free."""
         stop = StopFlag()
         if not self.slot.try_acquire():
+            self.card.unlink(missing_ok=True)  # the card its launcher wrote for it
             return 1
         try:
+            self._announce(None)  # the slot is taken: launchers stop counting this worker as starting
             idle_since = time.monotonic()
             while self.root.is_dir() and not stop.terminated:
                 run = jobs.claim_next(self.root, os.getpid(), self.backend)

@@ -100,3 +100,18 @@ def test_each_slot_of_a_multi_gpu_server_trains_on_its_own_gpu(tmp_path, monkeyp
     run = RunStore(tmp_path).create({"model": "mlp"})
     worker.LocalExecutor(None, held).execute(run, stop=None)
     assert chosen == ([] if device is None else [device])
+
+
+def test_asking_twice_while_a_worker_starts_up_starts_it_once(tiny_mnist, runs_dir, monkeypatch):
+    """Start pressed twice, or a page view and the CLI at once, while the first worker still imports:
+    the slot it is about to take is not free for a second worker."""
+    monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
+    launch = jobs.LocalLauncher(runs_dir, tiny_mnist)
+    store = RunStore(runs_dir)
+    queued = []
+    for name in ("Ana", "Ben"):
+        queued.append(store.create(QUICK, name))
+        jobs.enqueue(queued[-1])
+    assert launch.ensure_workers() == 1
+    assert launch.ensure_workers() == 0 and len(jobs.workers(runs_dir)) == 1
+    _until(lambda: all(_state(r) == "done" for r in queued), what="both runs to train")
