@@ -1,7 +1,17 @@
 """Turn a drawn or photographed digit into a 28x28 MNIST-style image.
 
-MNIST digits were made like this: the ink's bounding box scaled to fit 20x20 (aspect kept,
-anti-aliased), then placed in a 28x28 field so that the centre of mass sits at the centre.
+Where the picture came from decides how its ink is found:
+
+- `pad`: the Draw page's pad. White ink (or opaque alpha) on black, no lighting: the ink is what was
+  drawn, with nothing to guess.
+- `photo`: a photo, a scan or an uploaded file. Which side is ink is read from robust statistics
+  (the border's level against the picture's extreme percentiles); the stroke width is measured by a
+  granulometry (openings of growing size); the page's lighting is removed by a morphological closing
+  (opening, for light ink) just wider than the strokes, which keeps a shadow's hard edge and a light
+  ramp; specks and page edges are dropped as connected components.
+
+Both end in the MNIST recipe (LeCun et al.): the ink's bounding box scaled to fit 20x20 with its
+aspect kept and anti-aliased grey levels, then placed in 28x28 with its centre of mass at the centre.
 """
 
 from __future__ import annotations
@@ -13,12 +23,16 @@ import numpy as np
 
 from .images import to_gray
 
+SOURCES = ("pad", "photo")
 # why no digit came out; the catalog says each in words (`reason.blank`, ...)
-REASONS = ("blank", "noise")
-WORK_SIDE = 1024  # larger pictures are shrunk first (speed)
-MIN_CONTRAST = 0.1  # ink must differ from the background by ~25 grey levels
+REASONS = ("blank", "faint", "noise", "several")
+PHOTO_SIDE = 320  # photos are worked on at most this size (a 20x20 box needs far less)
+SPECTRUM_SIDE = 160  # the stroke width is measured on a copy at most this size
+MIN_CONTRAST = 0.1  # ink must differ from its background by ~10% (after lighting is divided out)
+FAINT_CONTRAST = 0.03  # below this there is nothing at all; between the two, "too faint"
 MIN_STRUCTURE = 0.3  # neighbouring ink pixels must correlate (noise does not)
 STROKE_IN_BOX = 2.0  # thinnest stroke, in pixels of the 20x20 box (MNIST strokes are ~2-3 px)
+BOX = 20
 
 
 @dataclass
@@ -31,18 +45,39 @@ class Prepared:
     stages: dict[str, np.ndarray] = field(default_factory=dict)  # intermediate pictures for teaching
 
 
-def _to_gray(img: np.ndarray) -> np.ndarray | None:
-    """Grey float 0..1; transparent pixels become the colour opposite the strokes. None if all transparent."""
+def _as_uint8(img: np.ndarray) -> np.ndarray:
     img = np.asarray(img)
+    if img.ndim not in (2, 3) or (img.ndim == 3 and img.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"expected a grey, RGB or RGBA picture, got shape {img.shape}")
     if img.dtype != np.uint8:
         scale = 255.0 if img.size and np.nanmax(img) <= 1.0 else 1.0
         img = np.clip(np.nan_to_num(img.astype(np.float64)) * scale, 0, 255).astype(np.uint8)
-    gray = to_gray(img) / 255
-    if img.ndim == 2 or img.shape[2] != 4:
+    return img[..., 0] if img.ndim == 3 and img.shape[2] == 1 else img
+
+
+def _has_alpha(img: np.ndarray) -> bool:
+    return img.ndim == 3 and img.shape[2] == 4 and int(img[..., 3].min()) < 255
+
+
+# ---------------------------------------------------------------- the pad
+
+
+def _pad_ink(img: np.ndarray) -> np.ndarray:
+    """Ink 0..1: the alpha where the pad is transparent, else the grey level of white-on-black."""
+    if _has_alpha(img):
+        return img[..., 3].astype(np.float32) / 255
+    return to_gray(img).astype(np.float32) / 255
+
+
+# ---------------------------------------------------------------- photos and scans
+
+
+def _photo_gray(img: np.ndarray) -> np.ndarray | None:
+    """Grey 0..1; transparent pixels become the colour opposite the strokes. None if all transparent."""
+    gray = to_gray(img).astype(np.float32) / 255
+    if not _has_alpha(img):
         return gray
     alpha = img[..., 3].astype(np.float32) / 255
-    if alpha.min() >= 1.0:
-        return gray
     if alpha.max() == 0:
         return None
     stroke = float((gray * alpha).sum() / alpha.sum())  # mean colour of what was drawn
@@ -56,45 +91,156 @@ def _frame(gray: np.ndarray) -> np.ndarray:
     return np.concatenate([gray[:b].ravel(), gray[-b:].ravel(), gray[:, :b].ravel(), gray[:, -b:].ravel()])
 
 
-def _dark_ink(gray: np.ndarray, frame: np.ndarray, even: bool) -> bool:
-    """Whether the ink is darker than what is around it (paper) or brighter (the Draw page's pad).
+def _find_page(gray: np.ndarray) -> np.ndarray | None:
+    """A sheet of paper photographed on a darker table: its four corners (a 4x2 float32 array, in
+    `gray`'s pixels, clockwise from top-left), or None when the paper fills the picture.
 
-    On an even backdrop, the ink is the extreme of the picture furthest from the backdrop. On an
-    uneven one (a photo half in shadow, whose edge is no single level), each pixel is compared with
-    the median of its neighbourhood instead, which is the background wherever ink covers less than
-    half of it and which keeps a shadow's sharp edge: the ink is the side that strays furthest.
+    As document scanners do: the largest bright region (Otsu), its convex hull simplified to a
+    quadrilateral with at least two corners inside the picture (a shadow's edge across a page makes a
+    bright region whose corners all lie on the picture's edge), clearly brighter than what is outside.
     """
-    if even:
-        level = float(np.median(frame))
-        lo, hi = np.percentile(gray, [0.5, 99.5])
+    small = _small(gray)
+    f = small.shape[1] / gray.shape[1]
+    s8 = cv2.GaussianBlur(np.rint(small * 255).astype(np.uint8), (5, 5), 0)
+    _, bright = cv2.threshold(s8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    largest = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(largest)
+    area = cv2.contourArea(hull) / (small.shape[0] * small.shape[1])
+    solid = cv2.contourArea(largest) / max(cv2.contourArea(hull), 1.0)  # a sheet fills its hull; a digit does not
+    quad = cv2.approxPolyDP(hull, 0.04 * cv2.arcLength(hull, True), True).reshape(-1, 2).astype(np.float32)
+    if len(quad) != 4 or not 0.4 <= area <= 0.95 or solid < 0.9:
+        return None
+    h, w = small.shape
+    margin = 0.02 * min(h, w)
+    inside = (quad[:, 0] > margin) & (quad[:, 0] < w - 1 - margin) & (quad[:, 1] > margin) & (quad[:, 1] < h - 1 - margin)
+    region = np.zeros_like(s8)
+    cv2.fillConvexPoly(region, quad.astype(np.int32), 255)
+    paper, table = np.median(s8[region > 0]), np.median(s8[region == 0])
+    if inside.sum() < 2 or table > 0.8 * paper:
+        return None
+    centre = quad.mean(0)
+    order = np.argsort(np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0]))  # clockwise on screen
+    quad = quad[order]
+    quad = np.roll(quad, -int(np.argmin(quad.sum(1))), axis=0)  # top-left first
+    return quad / f
+
+
+def _flatten_page(gray: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The page inside `quad` warped to a rectangle, a little inside its edges; and the warp's matrix."""
+    inset = quad + (quad.mean(0) - quad) * 0.04  # the paper's edge and the table's shadow stay out
+    w = int(max(np.linalg.norm(inset[1] - inset[0]), np.linalg.norm(inset[2] - inset[3])))
+    h = int(max(np.linalg.norm(inset[3] - inset[0]), np.linalg.norm(inset[2] - inset[1])))
+    target = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
+    m = cv2.getPerspectiveTransform(inset.astype(np.float32), target)
+    return cv2.warpPerspective(gray, m, (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), m
+
+
+def _dark_ink(gray: np.ndarray) -> bool:
+    """Whether the ink is darker than the page, from robust statistics: ink is rare, so it is the tail of
+    the histogram furthest from the background's level.
+
+    On an even background (a scan, a clean page) that level is the border's median. On an uneven one (a
+    photo with a lamp on one side or a shadow across it) each pixel is compared with the median of a
+    wide neighbourhood instead: a median follows a ramp and keeps a shadow's hard edge, and is the
+    background wherever ink covers less than half of the neighbourhood.
+    """
+    frame = _frame(gray)
+    lo, hi = _percentiles(gray, [0.5, 99.5])
+    level = float(np.median(frame))
+    # even: most of the border is one level (a stroke touching the edge still leaves most of it alone)
+    if np.mean(np.abs(frame - level) <= 0.1 * (hi - lo)) >= 0.6:
         return level - lo > hi - level
-    f = 128 / max(gray.shape)
-    small = gray if f >= 1 else cv2.resize(gray, (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f))),
-                                           interpolation=cv2.INTER_AREA)  # fmt: skip
-    k = max(3, min(small.shape) // 4 | 1)
-    background = cv2.medianBlur(np.rint(small * 255).astype(np.uint8), k).astype(np.float32) / 255
-    stray = small - background
+    small = _small(gray)
+    k = _odd(min(small.shape) // 2)
+    level = cv2.medianBlur(np.rint(small * 255).astype(np.uint8), min(k, 255)).astype(np.float32) / 255
+    stray = small - level
     return float(np.percentile(-stray, 99.5)) > float(np.percentile(stray, 99.5))
 
 
-def _ink_map(gray: np.ndarray) -> np.ndarray:
-    """Ink as bright values on a zero background: fix polarity, then subtract the (uneven) background."""
-    frame = _frame(gray)
-    lo, hi = np.percentile(frame, [5, 95])
-    even = hi - lo <= 0.01  # the Draw page's pad, a scan: no lighting to remove
-    if _dark_ink(gray, frame, even):
-        gray, frame = 1.0 - gray, 1.0 - frame
-    small = min(gray.shape)
-    if small >= 64 and not even:
-        k = small // 5 | 1  # wider than any stroke: an opening erases strokes, keeps lighting
+def _small(img: np.ndarray) -> np.ndarray:
+    """A copy at most SPECTRUM_SIDE wide or tall, for measurements that need no detail."""
+    f = min(1.0, SPECTRUM_SIDE / max(img.shape))
+    return img if f == 1.0 else cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+
+
+def _percentiles(values: np.ndarray, qs) -> np.ndarray:
+    """Percentiles of values in 0..1 to the nearest grey level, from a histogram (a sort is slower)."""
+    counts = np.bincount(np.rint(values * 255).astype(np.uint8).ravel(), minlength=256)
+    cum = np.cumsum(counts) / counts.sum()
+    return np.searchsorted(cum, np.asarray(qs) / 100).clip(0, 255) / 255
+
+
+def _odd(x: float) -> int:
+    return max(3, int(round(x)) | 1)
+
+
+def _inner_parts(mask: np.ndarray) -> np.ndarray:
+    """The connected parts of a mask that do not touch the picture's edge, unless they are only specks
+    (a digit that fills a scan touches the edge; a table round a page does too, and is no stroke)."""
+    n, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    inner = np.ones(n, bool)
+    inner[edge] = False
+    inner[0] = False
+    kept = inner[labels]
+    if not kept.any():
+        return mask
+    ys, xs = np.nonzero(kept)
+    return kept if max(np.ptp(ys), np.ptp(xs)) >= 0.25 * min(mask.shape) else mask
+
+
+def _stroke_width(ink: np.ndarray) -> float:
+    """Stroke width, in pixels, by granulometry: the size of square at which openings remove the strokes.
+
+    `ink` is bright on dark. An opening by a k x k square removes bright structures narrower than k
+    and leaves a lighting ramp or a shadow's step alone. Counting the pixels it lowers by at least half
+    the ink's contrast, the count jumps where the square outgrows the strokes. Measured on a small copy.
+    """
+    small = _small(ink)
+    f = small.shape[1] / ink.shape[1]
+    small = cv2.GaussianBlur(small, (3, 3), 0)  # paper grain would otherwise look like 1-px strokes
+    sizes = [1]
+    k = 3
+    while k <= max(3, min(small.shape) // 3):
+        sizes.append(k)
+        k = _odd(k * 1.3 + 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (sizes[-1], sizes[-1]))
+    widest = small - cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    level = 0.5 * float(np.percentile(widest, 99.8))
+    if level <= 0:
+        return 1.0 / f
+    region = _inner_parts(widest > level)
+    counts = [0]
+    for k in sizes[1:]:
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-        opened = cv2.morphologyEx(gray, cv2.MORPH_OPEN, kernel)
-        # smoothed, but never below the opening: a plain blur smeared a shadow's sharp edge into ink
-        background = np.maximum(cv2.blur(opened, (k // 4 | 1, k // 4 | 1)), opened)
-        background = np.minimum(background, gray)
-    else:
-        background = np.full_like(gray, np.median(frame) if small >= 64 else np.median(gray))
-    return np.clip(gray - background, 0, 1)
+        opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+        counts.append(int(np.count_nonzero((small - opened > level) & region)))
+    jumps = np.diff(counts) / np.diff(np.log(sizes))
+    i = int(np.argmax(jumps))
+    # the squares between sizes[i] and sizes[i+1] outgrew the strokes: a diagonal stroke of width w
+    # holds a square of side w / sqrt(2), so the stroke is about sqrt(2) times the square
+    return float(np.sqrt(sizes[i] * sizes[i + 1]) * np.sqrt(2) / f)
+
+
+def _photo_ink(gray: np.ndarray) -> tuple[np.ndarray, float, dict[str, np.ndarray]]:
+    """Ink 0..1, bright on dark, with the page's lighting divided out; the stroke width; the stages."""
+    dark = _dark_ink(gray)
+    width = _stroke_width(1.0 - gray if dark else gray)
+    # wide enough to hold a junction of two strokes, no wider: the background follows the lighting
+    k = _odd(min(2.5 * width + 2, max(gray.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    grey8 = np.rint(gray * 255).astype(np.uint8)  # morphology on bytes is several times faster
+    if dark:  # paper x light: divide it out, so ink reads the same in shadow and in full light
+        page = cv2.morphologyEx(grey8, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
+        ink = 1.0 - gray / np.maximum(page.astype(np.float32) / 255, 1 / 255)
+    else:  # light ink (chalk, a white-on-black scan): lighting adds
+        page = cv2.morphologyEx(grey8, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+        ink = gray - page.astype(np.float32) / 255
+    ink = np.clip(ink, 0, 1).astype(np.float32)
+    return ink, width, {"grey": gray, "background": page.astype(np.float32) / 255}
 
 
 def _structure(ink: np.ndarray) -> float:
@@ -114,28 +260,44 @@ def _structure(ink: np.ndarray) -> float:
 
 def _otsu(values: np.ndarray) -> float:
     """Otsu threshold of values in 0..1."""
-    t, _ = cv2.threshold((values * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    t, _ = cv2.threshold(np.rint(values * 255).astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     return t / 255
 
 
-def _keep_main_parts(mask: np.ndarray) -> np.ndarray:
-    """Drop specks: keep connected parts at least 5% the size of the largest one."""
+def _digit_parts(mask: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """The components that make the digit: specks and page edges dropped; 'several' for two digits side by side."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
-        return np.zeros_like(mask)
+        return None, "blank"
     areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.flatnonzero(areas >= max(2, 0.05 * areas.max())) + 1
-    return np.isin(labels, keep)
+    keep = [i + 1 for i in range(n - 1) if areas[i] >= max(2, 0.05 * areas.max())]
+    h, w = mask.shape
+    x, y, bw, bh = (stats[:, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+    # a page's edge left in the picture: a thin line along most of one side (never the largest part)
+    largest = keep[int(np.argmax([areas[i - 1] for i in keep]))]
+    edge = [i for i in keep if i != largest and (x[i] == 0 or y[i] == 0 or x[i] + bw[i] == w or y[i] + bh[i] == h)
+            and max(bw[i] / w, bh[i] / h) >= 0.8 and areas[i - 1] < 0.05 * max(bw[i], bh[i]) * min(h, w)]  # fmt: skip
+    keep = [i for i in keep if i not in edge]
+    # two digits side by side: tall parts with a clear gap between them (a 5's flag or a 4's stroke overlaps)
+    top, bottom = min(y[i] for i in keep), max(y[i] + bh[i] for i in keep)
+    tall = sorted((i for i in keep if bh[i] >= 0.6 * (bottom - top)), key=lambda i: x[i])
+    for a, b in zip(tall, tall[1:]):
+        if x[b] - (x[a] + bw[a]) > 0.3 * (bottom - top):
+            return None, "several"
+    lut = np.zeros(n, bool)
+    lut[keep] = True
+    return lut[labels], None
 
 
-def _stroke_width(mask: np.ndarray) -> float:
-    """Rough stroke width: 2 * area / boundary length."""
+# ---------------------------------------------------------------- the MNIST recipe, for both
+
+
+def _stroke_width_of_mask(mask: np.ndarray) -> float:
+    """Stroke width of a binary mask: 2 * area / boundary length."""
     m = mask.astype(np.uint8)
-    inner = cv2.erode(
-        m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), borderType=cv2.BORDER_CONSTANT, borderValue=0
-    )
+    inner = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), borderType=cv2.BORDER_CONSTANT)
     boundary = int(m.sum()) - int(inner.sum())
-    return 2.0 * m.sum() / max(boundary, 1)
+    return 2.0 * float(m.sum()) / max(boundary, 1)
 
 
 def _centre(fitted: np.ndarray) -> np.ndarray:
@@ -151,45 +313,100 @@ def _centre(fitted: np.ndarray) -> np.ndarray:
     return out
 
 
-def prepare_digit(img: np.ndarray) -> Prepared:
-    """Any size grey/RGB/RGBA picture of one digit -> Prepared 28x28 white-on-black, MNIST style."""
-    gray = _to_gray(img)
+def _mnist_recipe(ink: np.ndarray, mask: np.ndarray, width: float) -> tuple[np.ndarray, tuple, dict]:
+    """Crop the mask's box from the grey ink, fit it to 20x20 keeping the aspect, centre by mass."""
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    scale = BOX / max(y1 - y0, x1 - x0)
+    grow = max(0, int(np.ceil((STROKE_IN_BOX / scale - width) / 2)))
+    if grow:  # a thin pen on a big picture: thicken, or the strokes fade away when shrunk to 20 px
+        ink = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+        y0, x0 = max(0, y0 - grow), max(0, x0 - grow)
+        y1, x1 = min(ink.shape[0], y1 + grow), min(ink.shape[1], x1 + grow)
+        scale = BOX / max(y1 - y0, x1 - x0)
+    crop = ink[y0:y1, x0:x1]
+    size = (max(1, min(BOX, round((x1 - x0) * scale))), max(1, min(BOX, round((y1 - y0) * scale))))
+    fitted = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    if fitted.max() <= 0:
+        fitted = cv2.resize(crop, size, interpolation=cv2.INTER_LINEAR)
+    out = _centre(fitted / fitted.max())
+    return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8), (x0, y0, x1, y1), {"crop": crop, "fitted": fitted}
+
+
+def _prepare_pad(img: np.ndarray) -> Prepared:
+    ink = _pad_ink(img)
+    mask = ink >= 0.1  # the pad draws anti-aliased edges; its background is exactly 0
+    if not mask.any():
+        return Prepared(None, "blank", stages={"ink": ink})
+    image, box, stages = _mnist_recipe(ink, mask, _stroke_width_of_mask(mask))
+    return Prepared(image, None, tuple(int(v) for v in box), {"ink": ink, **stages})
+
+
+def _prepare_photo(img: np.ndarray) -> Prepared:
+    gray = _photo_gray(img)
     if gray is None or gray.size == 0:
         return Prepared(None, "blank")
     h0, w0 = gray.shape
-    factor = min(1.0, WORK_SIDE / max(h0, w0))
+    factor = min(1.0, PHOTO_SIDE / max(h0, w0))
     if factor < 1.0:
         gray = cv2.resize(gray, (max(1, round(w0 * factor)), max(1, round(h0 * factor))), interpolation=cv2.INTER_AREA)
-    ink = _ink_map(gray)
-    stages = {"ink": ink}
+    quad, warp = _find_page(gray), None
+    if quad is not None:
+        gray, warp = _flatten_page(gray, quad)
+    ink, width, stages = _photo_ink(gray)
+    stages["ink"] = ink
     contrast = float(cv2.blur(ink, (3, 3)).max()) if min(ink.shape) >= 3 else float(ink.max())
     if contrast < MIN_CONTRAST:
-        return Prepared(None, "blank", stages=stages)
-    if _structure(ink) < MIN_STRUCTURE:
+        faint = contrast >= FAINT_CONTRAST and _structure(_small(ink)) >= MIN_STRUCTURE
+        return Prepared(None, "faint" if faint else "blank", stages=stages)
+    if _structure(_small(ink)) < MIN_STRUCTURE:
         return Prepared(None, "noise", stages=stages)
-
     ink = np.clip(ink / contrast, 0, 1)
     threshold = max(_otsu(ink), 0.2)
-    mask = _keep_main_parts(ink >= threshold)
-    if not mask.any():
-        return Prepared(None, "blank", stages=stages)
+    mask, reason = _digit_parts(ink >= threshold)
+    if mask is None:
+        return Prepared(None, reason, stages=stages)
+    stages["mask"] = mask.astype(np.float32)
+    # the grey ink near the kept strokes: anti-aliased edges stay, specks and page edges go
     near = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    soft = np.where(near, np.clip((ink - threshold / 2) / (1 - threshold / 2), 0, 1), 0).astype(np.float32)
-
-    ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    scale = 20.0 / max(y1 - y0, x1 - x0)
-    grow = max(0, int(np.ceil((STROKE_IN_BOX / scale - _stroke_width(mask[y0:y1, x0:x1])) / 2)))
-    if grow:  # thin pen on a big picture: thicken so strokes survive shrinking to 20 px
-        soft = cv2.dilate(soft, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
-        y0, x0 = max(0, y0 - grow), max(0, x0 - grow)
-        y1, x1 = min(soft.shape[0], y1 + grow), min(soft.shape[1], x1 + grow)
-        scale = 20.0 / max(y1 - y0, x1 - x0)
-    crop = soft[y0:y1, x0:x1]
-    size = (max(1, min(20, round((x1 - x0) * scale))), max(1, min(20, round((y1 - y0) * scale))))
-    fitted = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    out = _centre(fitted / fitted.max())
-    image = np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
-    box = (int(x0 / factor), int(y0 / factor), min(w0, int(np.ceil(x1 / factor))), min(h0, int(np.ceil(y1 / factor))))
-    stages.update(crop=crop, fitted=fitted)
+    soft = np.where(near, ink, 0).astype(np.float32)
+    image, (x0, y0, x1, y1), more = _mnist_recipe(soft, mask, _stroke_width_of_mask(mask))
+    stages.update(more)
+    if warp is not None:  # the box's corners back through the page's warp
+        corners = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]).reshape(-1, 1, 2)
+        back = cv2.perspectiveTransform(corners, np.linalg.inv(warp)).reshape(-1, 2)
+        x0, y0 = back.min(0)
+        x1, y1 = back.max(0)
+    box = (max(0, int(x0 / factor)), max(0, int(y0 / factor)), min(w0, int(np.ceil(x1 / factor))), min(h0, int(np.ceil(y1 / factor))))
     return Prepared(image, None, box, stages)
+
+
+def prepare_digit(img: np.ndarray, source: str) -> Prepared:
+    """A grey/RGB/RGBA picture of one digit -> Prepared 28x28 white-on-black, MNIST style.
+
+    `source` is "pad" (the Draw page's pad: white or opaque strokes on black) or "photo" (a photo,
+    scan or uploaded file, any polarity and lighting).
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
+    img = _as_uint8(img)
+    if img.size == 0:
+        return Prepared(None, "blank")
+    return _prepare_pad(img) if source == "pad" else _prepare_photo(img)
+
+
+def plain_recipe(img: np.ndarray) -> np.ndarray | None:
+    """The simplest method, the baseline every figure is quoted beside: grey, inverted when the border
+    is light, Otsu's threshold for the box, the box scaled into 20x20 and centred by mass. None when empty.
+    """
+    img = _as_uint8(img)
+    gray = _photo_gray(img)
+    if gray is None or gray.size == 0:
+        return None
+    if np.median(_frame(gray)) > 0.5:
+        gray = 1.0 - gray
+    ink = np.clip(gray - float(np.median(_frame(gray))), 0, 1).astype(np.float32)
+    if ink.max() <= 0:
+        return None
+    mask = ink >= _otsu(ink / ink.max()) * ink.max()
+    return _mnist_recipe(ink, mask, width=float(max(ink.shape)))[0]  # never thickened

@@ -1,14 +1,18 @@
-"""Test digits redrawn the way students' digits reach the model, to measure what the Draw page depends on.
+"""Test digits redrawn the way students' digits reach the lab, to measure what the Draw page depends on.
 
-Two styles, both made from MNIST test digits (so the true label is known), both passed through
-`preprocess.prepare_digit` like a real drawing:
+Every picture is made from an MNIST test digit (so the true label is known) by taking its centre line
+(skeleton) and drawing it again with a pen of a chosen width, size, slant and place, then putting it
+where a student's digit would be:
 
-- canvas: white strokes on the Draw page's black 280x280 pad: thin and thick brushes, small and
-  off-centre digits, a slant of up to 20 degrees, strokes broken by gaps;
-- photo: dark ink on paper photographed in a room: uneven light, a shadow across the page, paper
-  grain, a little blur, lower contrast.
+- pad conditions: white strokes on the Draw page's black 280x280 pad, as the pad sends them (opaque,
+  or ink in the alpha channel);
+- photo conditions: dark ink on paper in a room (or chalk on a board), each condition stressing one
+  thing a camera meets: a thick marker, a thin pen, light from one side, uneven light, a shadow's
+  edge, grain, blur, low contrast, a tilted page with the table around it.
 
-Each call takes a seed; `tools/make_default_model.py` uses a fresh one each time it measures.
+`redraw(images, condition, seed)` makes a set; `CONDITIONS` names them, and `SOURCE` says through
+which path of `preprocess.prepare_digit` each goes. The UCI optical digits (real handwriting by 43
+people, shipped inside scikit-learn) are made into scans by `uci_scans`.
 """
 
 from __future__ import annotations
@@ -18,91 +22,194 @@ import numpy as np
 
 from .preprocess import prepare_digit
 
-STYLES = ("canvas", "photo")
+PAD = 280
+PAD_CONDITIONS = ("pad", "pad_bold", "pad_small", "pad_own_size")
+PHOTO_CONDITIONS = (
+    "marker",
+    "thin_pen",
+    "side_light",
+    "uneven_light",
+    "shadow",
+    "grain",
+    "blur",
+    "low_contrast",
+    "tilted",
+    "chalk",
+)
+CONDITIONS = PAD_CONDITIONS + PHOTO_CONDITIONS
+SOURCE = {c: "pad" for c in PAD_CONDITIONS} | {c: "photo" for c in PHOTO_CONDITIONS}
+# the shipped model's card quotes one figure per source, over a mix of its conditions
+STYLES = {"canvas": ("pad", "pad_bold", "pad_small"), "photo": PHOTO_CONDITIONS}
 
 
-def _place(digit: np.ndarray, rng: np.random.Generator, side: int, size_range: tuple[int, int]) -> np.ndarray:
-    """The digit scaled to a random size, slanted, and put at a random place on a side x side field."""
-    size = int(rng.integers(*size_range))
+def _centre_line(digit: np.ndarray, size: int, rng: np.random.Generator, lean: float = 20) -> np.ndarray:
+    """The digit's skeleton at `size` px tall, slanted and turned a little, on a field with a margin."""
+    from skimage.morphology import skeletonize  # the test and bench extras; the app never draws
+
     big = cv2.resize(digit, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32)
-    slant = np.tan(np.radians(rng.uniform(-20, 20)))
-    turn = rng.uniform(-10, 10)
-    m = cv2.getRotationMatrix2D((size / 2, size / 2), turn, 1.0)
+    margin = size // 3
+    big = cv2.copyMakeBorder(big, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=0)
+    side = big.shape[0]
+    slant = np.tan(np.radians(rng.uniform(-lean, lean)))
+    m = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-10, 10), 1.0)
     m[0, 1] += slant  # a shear along x: how handwriting leans
-    m[0, 2] -= slant * size / 2
-    big = cv2.warpAffine(big, m, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
-    field = np.zeros((side, side), np.float32)
-    x, y = (int(rng.integers(0, side - size + 1)) for _ in range(2))
-    field[y : y + size, x : x + size] = big
-    return field
+    m[0, 2] -= slant * side / 2
+    big = cv2.warpAffine(big, m, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
+    return skeletonize(big >= 100)
 
 
-def canvas_style(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A 280x280 RGBA drawing, as the canvas sends it: white ink, black background."""
-    size = int(rng.integers(90, 250))  # a small digit in a corner, up to one filling the pad
-    ink = _place(digit, rng, 280, (size, size + 1)) >= 110  # where the student's pen went
-    brush = int(rng.integers(-2 if size > 150 else 0, 7))  # thin pens (erode) to thick markers (dilate)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * abs(brush) + 1, 2 * abs(brush) + 1))
-    mask = ink.astype(np.uint8)
-    if brush > 0:
-        mask = cv2.dilate(mask, kernel)
-    elif brush < 0:
-        thinner = cv2.erode(mask, kernel)
-        mask = thinner if thinner.sum() > 0.3 * mask.sum() else mask  # never erase the digit
-    for _ in range(int(rng.integers(0, 3))):  # a pen lifted too early: short gaps across the strokes
-        ys, xs = np.nonzero(mask)
-        if len(xs):
-            k = int(rng.integers(len(xs)))
-            angle = rng.uniform(0, np.pi)
-            dx, dy = size / 10 * np.cos(angle), size / 10 * np.sin(angle)
-            cv2.line(
-                mask, (int(xs[k] - dx), int(ys[k] - dy)), (int(xs[k] + dx), int(ys[k] + dy)), 0, max(2, size // 50)
-            )
-    grey = cv2.GaussianBlur(mask.astype(np.float32) * 255, (3, 3), 0)  # the canvas draws anti-aliased
-    out = np.zeros((280, 280, 4), np.uint8)
-    out[..., :3] = np.clip(grey, 0, 255).astype(np.uint8)[..., None]
-    out[..., 3] = 255
+def _stroke(line: np.ndarray, width: float) -> np.ndarray:
+    """Ink 0..1 of a round pen of `width` px drawn along the centre line, with anti-aliased edges."""
+    dist = cv2.distanceTransform((~line).astype(np.uint8), cv2.DIST_L2, 5)
+    return np.clip(width / 2 + 0.5 - dist, 0, 1).astype(np.float32)
+
+
+def _tight(ink: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(ink > 0)
+    return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
+def _paste(ink: np.ndarray, h: int, w: int, rng: np.random.Generator, overhang: int = 0) -> np.ndarray:
+    """The ink at a random place on an h x w field; up to `overhang` px of it may fall off an edge."""
+    ih, iw = ink.shape
+    field = np.zeros((h + 2 * overhang + ih, w + 2 * overhang + iw), np.float32)
+    y = int(rng.integers(0, max(1, h + 2 * overhang - ih + 1)))
+    x = int(rng.integers(0, max(1, w + 2 * overhang - iw + 1)))
+    field[y : y + ih, x : x + iw] = ink
+    return field[overhang : overhang + h, overhang : overhang + w]
+
+
+def _pen_digit(digit: np.ndarray, rng: np.random.Generator, size: int, width: float) -> np.ndarray:
+    return _tight(_stroke(_centre_line(digit, size, rng), width))
+
+
+def _as_pad(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """RGBA as a pad sends it: white on opaque black, or white ink whose alpha is the coverage."""
+    out = np.zeros((*ink.shape, 4), np.uint8)
+    grey = np.rint(ink * 255).astype(np.uint8)
+    if rng.random() < 0.5:
+        out[..., :3], out[..., 3] = grey[..., None], 255
+    else:
+        out[..., :3], out[..., 3] = 255, grey
     return out
 
 
-def photo_style(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A 300x400 RGB photo of the digit written in dark ink on paper, under uneven light."""
-    h, w = 300, 400
-    ink = _place(digit, rng, 280, (120, 260)) / 255
-    page = np.zeros((h, w), np.float32)
-    top, left = (h - 280) // 2, int(rng.integers(0, w - 280))
-    page[top : top + 280, left : left + 280] = ink
+def pad_drawing(digit: np.ndarray, rng: np.random.Generator, condition: str = "pad") -> np.ndarray:
+    """A 280x280 RGBA pad drawing of the digit."""
+    if condition == "pad_own_size":  # the 28x28 digit itself, unscaled, somewhere on the pad
+        return _as_pad(_paste(digit.astype(np.float32) / 255, PAD, PAD, rng), rng)
+    if condition == "pad_bold":  # a thick brush, the digit filling the pad and touching its edges
+        size = int(rng.integers(250, 300))
+        ink = _pen_digit(digit, rng, size, rng.uniform(0.12, 0.2) * size)
+        return _as_pad(_paste(ink, PAD, PAD, rng, overhang=int(rng.integers(0, 6))), rng)
+    if condition == "pad_small":
+        size = int(rng.integers(40, 90))
+        ink = _pen_digit(digit, rng, size, rng.uniform(4, 10))
+    else:
+        size = int(rng.integers(90, 260))
+        ink = _pen_digit(digit, rng, size, rng.uniform(6, min(40, size / 5)))
+    return _as_pad(_paste(ink, PAD, PAD, rng), rng)
+
+
+def _light(h: int, w: int, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """A lamp on one side: a linear ramp of the given strength in a random direction."""
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    gx, gy = rng.uniform(-1, 1, 2)
-    light = 0.78 + 0.18 * (gx * (xx / w - 0.5) + gy * (yy / h - 0.5))  # the lamp on one side
-    edge = rng.uniform(0.2, 0.8) * w
-    shadow = np.where(xx > edge + (yy - h / 2) * rng.uniform(-0.5, 0.5), rng.uniform(0.6, 0.9), 1.0)
-    paper = light * cv2.GaussianBlur(shadow.astype(np.float32), (31, 31), 0)
-    paper += rng.normal(0, 0.025, (h, w)).astype(np.float32)  # grain and sensor noise
-    darkness = rng.uniform(0.55, 0.85)  # pencil to felt pen
-    photo = paper * (1 - darkness * page)
-    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.3, 1.2))
-    tint = rng.uniform(0.9, 1.0, 3).astype(np.float32)  # warm or cold light
-    rgb = np.clip(photo[..., None] * tint * 255, 0, 255).astype(np.uint8)
-    return rgb
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * (xx / w - 0.5) + np.sin(angle) * (yy / h - 0.5)) / 0.7
+    return 1 - strength * (ramp + 0.5).clip(0, 1)
 
 
-def redraw(images: np.ndarray, style: str, seed: int) -> list[np.ndarray]:
-    """Each 28x28 digit redrawn in a style (see STYLES), with its own random pen, size and place."""
+def photo(digit: np.ndarray, rng: np.random.Generator, condition: str = "thin_pen") -> np.ndarray:
+    """A 360x480 RGB photo of the digit, written on paper, stressing one condition."""
+    h, w = 360, 480
+    size = int(rng.integers(140, 300))
+    width = {"marker": rng.uniform(0.08, 0.15) * size, "thin_pen": rng.uniform(1.5, 3.5)}.get(
+        condition, rng.uniform(2.5, 0.05 * size + 2.5)
+    )
+    ink = _paste(_pen_digit(digit, rng, size, width), h, w, rng)
+    paper = np.full((h, w), rng.uniform(0.75, 0.95), np.float32)
+    paper *= _light(h, w, rng, 0.65 if condition == "side_light" else rng.uniform(0, 0.2))
+    if condition == "uneven_light":  # a lamp close by and a reflection: light in patches
+        blobs = cv2.GaussianBlur(rng.uniform(0, 1, (h // 40, w // 40)).astype(np.float32), (0, 0), 1)
+        paper *= 0.55 + 0.45 * cv2.resize((blobs - blobs.min()) / np.ptp(blobs), (w, h), interpolation=cv2.INTER_CUBIC)
+    if condition == "shadow":  # a hand or a phone between the lamp and the page: a hard slanted edge
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        edge = rng.uniform(0.25, 0.75) * w + (yy - h / 2) * rng.uniform(-0.6, 0.6)
+        side = xx > edge if rng.random() < 0.5 else xx < edge
+        paper *= cv2.GaussianBlur(np.where(side, rng.uniform(0.35, 0.65), 1.0).astype(np.float32), (0, 0), 1.5)
+    darkness = rng.uniform(0.15, 0.3) if condition == "low_contrast" else rng.uniform(0.55, 0.9)
+    if condition == "chalk":  # light ink on a dark board
+        board = np.full((h, w), rng.uniform(0.12, 0.3), np.float32) * _light(h, w, rng, rng.uniform(0, 0.3))
+        page = board + darkness * 0.8 * ink
+    else:
+        page = paper * (1 - darkness * ink)
+    if condition == "tilted":  # the page held at an angle, the table around it
+        table = rng.uniform(0.1, 0.45)
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        jitter = rng.uniform(0.03, 0.14, (4, 2)) * [w, h]
+        dst = np.float32([[jitter[0, 0], jitter[0, 1]], [w - jitter[1, 0], jitter[1, 1]],
+                          [w - jitter[2, 0], h - jitter[2, 1]], [jitter[3, 0], h - jitter[3, 1]]])  # fmt: skip
+        page = cv2.warpPerspective(page, cv2.getPerspectiveTransform(src, dst), (w, h), borderValue=table)
+    page = cv2.GaussianBlur(page, (0, 0), rng.uniform(1.8, 3.0) if condition == "blur" else rng.uniform(0.3, 0.9))
+    grain = rng.uniform(0.04, 0.07) if condition == "grain" else rng.uniform(0.005, 0.02)
+    page = page + rng.normal(0, grain, (h, w)).astype(np.float32)
+    tint = rng.uniform(0.88, 1.0, 3).astype(np.float32)  # warm or cold light
+    rgb = np.clip(page[..., None] * tint * 255, 0, 255).astype(np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 95))])  # a phone's file
+    return cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED)
+
+
+def redraw(images: np.ndarray, condition: str, seed: int) -> list[np.ndarray]:
+    """Each 28x28 digit redrawn in a condition (see CONDITIONS), or in a card style (see STYLES: each
+    digit in one of the style's conditions, drawn at random), with its own random pen, size and place."""
     rng = np.random.default_rng(seed)
-    make = {"canvas": canvas_style, "photo": photo_style}[style]
-    return [make(np.asarray(d, np.uint8), rng) for d in images]
+    out = []
+    for d in images:
+        c = STYLES[condition][int(rng.integers(len(STYLES[condition])))] if condition in STYLES else condition
+        make = pad_drawing if SOURCE[c] == "pad" else photo
+        out.append(make(np.asarray(d, np.uint8), rng, c))
+    return out
 
 
-def redrawn_accuracy(model, meta, images: np.ndarray, labels: np.ndarray, style: str, seed: int) -> float:
-    """Accuracy on the digits redrawn in a style, through prepare_digit; a picture in which no digit is
-    found counts as wrong (the student would see no answer)."""
+def source_of(condition: str) -> str:
+    """Which path of prepare_digit a condition or card style goes through."""
+    return SOURCE[STYLES[condition][0]] if condition in STYLES else SOURCE[condition]
+
+
+def uci_scans(scale: int, dark_on_light: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
+    """The UCI optical digits (1,797 digits by 43 writers, 8x8, 0-16) scaled `scale` times (cubic) as
+    coarse scans, light on dark as the set stores them (or dark on light), with their labels."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pictures = []
+    for d in digits.images:
+        big = cv2.resize((d / 16 * 255).astype(np.float32), (8 * scale, 8 * scale), interpolation=cv2.INTER_CUBIC)
+        big = np.clip(np.rint(big), 0, 255).astype(np.uint8)
+        pictures.append(255 - big if dark_on_light else big)
+    return pictures, digits.target
+
+
+def prepared_images(pictures: list[np.ndarray], source: str) -> tuple[np.ndarray, np.ndarray]:
+    """prepare_digit on each picture: the 28x28 images found, and the indices where one was found."""
+    prepared = [prepare_digit(p, source).image for p in pictures]
+    found = np.array([i for i, p in enumerate(prepared) if p is not None], dtype=int)
+    images = np.stack([prepared[i] for i in found]) if len(found) else np.zeros((0, 28, 28), np.uint8)
+    return images, found
+
+
+def accuracy_on(model, meta, pictures: list[np.ndarray], labels: np.ndarray, source: str) -> float:
+    """Accuracy through prepare_digit; a picture in which no digit is found counts as wrong (the
+    student would see no answer)."""
     from .evaluate import predict_proba
 
-    prepared = [prepare_digit(p).image for p in redraw(images, style, seed)]
-    found = [i for i, p in enumerate(prepared) if p is not None]
-    if not found:
+    images, found = prepared_images(pictures, source)
+    if not len(found):
         return 0.0
-    probs = predict_proba(model, np.stack([prepared[i] for i in found]), meta.normalize, meta.pad)
-    correct = int((probs.argmax(1) == np.asarray(labels)[found]).sum())
-    return correct / len(labels)
+    probs = predict_proba(model, images, meta.normalize, meta.pad)
+    return int((probs.argmax(1) == np.asarray(labels)[found]).sum()) / len(labels)
+
+
+def redrawn_accuracy(model, meta, images: np.ndarray, labels: np.ndarray, condition: str, seed: int) -> float:
+    """Accuracy on the digits redrawn in a condition or card style, through the matching path."""
+    return accuracy_on(model, meta, redraw(images, condition, seed), labels, source_of(condition))
