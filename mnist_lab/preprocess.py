@@ -219,7 +219,9 @@ def _stroke_width(ink: np.ndarray) -> float:
         opened = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
         counts.append(int(np.count_nonzero((small - opened > level) & region)))
     jumps = np.diff(counts) / np.diff(np.log(sizes))
-    i = int(np.argmax(jumps))
+    # the first clear jump: strokes are the finest structure; lighting's patches and a table's corners
+    # are coarser and may remove more
+    i = int(np.flatnonzero(jumps >= 0.3 * jumps.max())[0])
     # the squares between sizes[i] and sizes[i+1] outgrew the strokes: a diagonal stroke of width w
     # holds a square of side w / sqrt(2), so the stroke is about sqrt(2) times the square
     return float(np.sqrt(sizes[i] * sizes[i + 1]) * np.sqrt(2) / f)
@@ -264,20 +266,34 @@ def _otsu(values: np.ndarray) -> float:
     return t / 255
 
 
-def _digit_parts(mask: np.ndarray) -> tuple[np.ndarray | None, str | None]:
-    """The components that make the digit: specks and page edges dropped; 'several' for two digits side by side."""
+def _digit_parts(mask: np.ndarray, pen: float) -> tuple[np.ndarray | None, str | None]:
+    """The components that make the digit, or a reason: 'several' for two digits side by side.
+
+    Dropped: parts much thicker than the pen (the corner of a shadow or of the table, a thumb), thin
+    lines along most of one side (a page's edge), then specks beside the largest part.
+    """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if n <= 1:
         return None, "blank"
-    areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = [i + 1 for i in range(n - 1) if areas[i] >= max(2, 0.05 * areas.max())]
+    areas = stats[:, cv2.CC_STAT_AREA]
+    m = mask.astype(np.uint8)
+    edge_px = labels[(m - cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)))) > 0]
+    boundary = np.bincount(edge_px, minlength=n)
+    thickness = 2.0 * areas / np.maximum(boundary, 1)
     h, w = mask.shape
     x, y, bw, bh = (stats[:, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
-    # a page's edge left in the picture: a thin line along most of one side (never the largest part)
-    largest = keep[int(np.argmax([areas[i - 1] for i in keep]))]
-    edge = [i for i in keep if i != largest and (x[i] == 0 or y[i] == 0 or x[i] + bw[i] == w or y[i] + bh[i] == h)
-            and max(bw[i] / w, bh[i] / h) >= 0.8 and areas[i - 1] < 0.05 * max(bw[i], bh[i]) * min(h, w)]  # fmt: skip
-    keep = [i for i in keep if i not in edge]
+    parts = list(range(1, n))
+    sizable = [i for i in parts if areas[i] >= 0.05 * areas[1:].max()]
+    pen = min(pen, min(thickness[i] for i in sizable))  # the measured width is coarse; the thinnest part is the pen
+    pen_like = [i for i in parts if thickness[i] <= 3 * pen]
+    if pen_like and max(areas[i] for i in pen_like) >= 0.2 * max(areas[i] for i in parts):
+        parts = pen_like
+    touches = (x == 0) | (y == 0) | (x + bw == w) | (y + bh == h)
+    line = [i for i in parts if touches[i] and max(bw[i] / w, bh[i] / h) >= 0.8 and thickness[i] < 0.05 * min(h, w)]
+    if len(line) < len(parts):
+        parts = [i for i in parts if i not in line]
+    biggest = max(areas[i] for i in parts)
+    keep = [i for i in parts if areas[i] >= max(2, 0.05 * biggest)]
     # two digits side by side: tall parts with a clear gap between them (a 5's flag or a 4's stroke overlaps)
     top, bottom = min(y[i] for i in keep), max(y[i] + bh[i] for i in keep)
     tall = sorted((i for i in keep if bh[i] >= 0.6 * (bottom - top)), key=lambda i: x[i])
@@ -363,7 +379,7 @@ def _prepare_photo(img: np.ndarray) -> Prepared:
         return Prepared(None, "noise", stages=stages)
     ink = np.clip(ink / contrast, 0, 1)
     threshold = max(_otsu(ink), 0.2)
-    mask, reason = _digit_parts(ink >= threshold)
+    mask, reason = _digit_parts(ink >= threshold, width)
     if mask is None:
         return Prepared(None, reason, stages=stages)
     stages["mask"] = mask.astype(np.float32)
