@@ -113,7 +113,7 @@ def server_compute(repeats: int = 50) -> dict:
     prep_ms, pred_ms = [], []
     for i in range(repeats + 5):
         t0 = time.perf_counter()
-        prepared = preprocess.prepare_digit(canvas)
+        prepared = preprocess.prepare_digit(canvas, "pad")
         t1 = time.perf_counter()
         evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)
         t2 = time.perf_counter()

@@ -30,11 +30,13 @@ from pathlib import Path
 def _other_prepare(checkout: str):
     """Another checkout's prepare_digit, imported under its own package name beside ours."""
     pkg = Path(checkout) / "mnist_lab"
-    spec = importlib.util.spec_from_file_location("other_mnist_lab", pkg / "__init__.py", submodule_search_locations=[str(pkg)])
+    spec = importlib.util.spec_from_file_location(
+        "other_mnist_lab", pkg / "__init__.py", submodule_search_locations=[str(pkg)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules["other_mnist_lab"] = module
     spec.loader.exec_module(module)
-    from other_mnist_lab import preprocess as other  # noqa: PLC0415 -- registered just above
+    from other_mnist_lab import preprocess as other
 
     def prepare(picture, source):
         try:
@@ -117,7 +119,10 @@ def main() -> int:
             row["before"] = accuracy(model, meta, [other(p, source) for p in pictures], labels)
         rows.append(row)
         before = f" {row['before']:.2%} |" if other else ""
-        print(f"| {name} | {source} | {row['n']} | {row['ours']:.2%} | {row['plain']:.2%} |{before} {ms:.2f} |", flush=True)
+        print(
+            f"| {name} | {source} | {row['n']} | {row['ours']:.2%} | {row['plain']:.2%} |{before} {ms:.2f} |",
+            flush=True,
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
     return 0

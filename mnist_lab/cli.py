@@ -71,6 +71,13 @@ def build_parser() -> Parser:
 
     r = sub.add_parser("predict", help="read digits from PNG/JPEG files")
     r.add_argument("images", nargs="+", help="image files")
+    r.add_argument(
+        "--source",
+        choices=("photo", "pad"),
+        default="photo",
+        help="photo: a photo, scan or any file (ink of either colour, any lighting); "
+        "pad: a drawing saved from a pad (white or opaque strokes on black)",
+    )
     _model_source(r)
     _common(r, runs=True, data=False)
 
@@ -413,7 +420,7 @@ def cmd_predict(args) -> int:
                 data = Path(path).read_bytes()
             except OSError as e:
                 raise ImageError("error.image.unreadable", error=e.strerror or str(e)) from None
-            prepared = prepare_digit(decode_image(data, "RGBA"))
+            prepared = prepare_digit(decode_image(data, "RGBA"), args.source)
             if prepared.image is None:
                 raise ImageError(f"reason.{prepared.reason}")
         except ImageError as e:

@@ -16,6 +16,7 @@ aspect kept and anti-aliased grey levels, then placed in 28x28 with its centre o
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import cv2
@@ -115,7 +116,9 @@ def _find_page(gray: np.ndarray) -> np.ndarray | None:
         return None
     h, w = small.shape
     margin = 0.02 * min(h, w)
-    inside = (quad[:, 0] > margin) & (quad[:, 0] < w - 1 - margin) & (quad[:, 1] > margin) & (quad[:, 1] < h - 1 - margin)
+    inside = (
+        (quad[:, 0] > margin) & (quad[:, 0] < w - 1 - margin) & (quad[:, 1] > margin) & (quad[:, 1] < h - 1 - margin)
+    )
     region = np.zeros_like(s8)
     cv2.fillConvexPoly(region, quad.astype(np.int32), 255)
     paper, table = np.median(s8[region > 0]), np.median(s8[region == 0])
@@ -135,7 +138,9 @@ def _flatten_page(gray: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray, np.nd
     h = int(max(np.linalg.norm(inset[3] - inset[0]), np.linalg.norm(inset[2] - inset[1])))
     target = np.float32([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]])
     m = cv2.getPerspectiveTransform(inset.astype(np.float32), target)
-    return cv2.warpPerspective(gray, m, (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), m
+    return cv2.warpPerspective(
+        gray, m, (max(w, 1), max(h, 1)), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    ), m
 
 
 def _dark_ink(gray: np.ndarray) -> bool:
@@ -174,7 +179,7 @@ def _percentiles(values: np.ndarray, qs) -> np.ndarray:
 
 
 def _odd(x: float) -> int:
-    return max(3, int(round(x)) | 1)
+    return max(3, round(x) | 1)
 
 
 def _inner_parts(mask: np.ndarray) -> np.ndarray:
@@ -297,7 +302,7 @@ def _digit_parts(mask: np.ndarray, pen: float) -> tuple[np.ndarray | None, str |
     # two digits side by side: tall parts with a clear gap between them (a 5's flag or a 4's stroke overlaps)
     top, bottom = min(y[i] for i in keep), max(y[i] + bh[i] for i in keep)
     tall = sorted((i for i in keep if bh[i] >= 0.6 * (bottom - top)), key=lambda i: x[i])
-    for a, b in zip(tall, tall[1:]):
+    for a, b in itertools.pairwise(tall):
         if x[b] - (x[a] + bw[a]) > 0.3 * (bottom - top):
             return None, "several"
     lut = np.zeros(n, bool)
@@ -393,7 +398,12 @@ def _prepare_photo(img: np.ndarray) -> Prepared:
         back = cv2.perspectiveTransform(corners, np.linalg.inv(warp)).reshape(-1, 2)
         x0, y0 = back.min(0)
         x1, y1 = back.max(0)
-    box = (max(0, int(x0 / factor)), max(0, int(y0 / factor)), min(w0, int(np.ceil(x1 / factor))), min(h0, int(np.ceil(y1 / factor))))
+    box = (
+        max(0, int(x0 / factor)),
+        max(0, int(y0 / factor)),
+        min(w0, int(np.ceil(x1 / factor))),
+        min(h0, int(np.ceil(y1 / factor))),
+    )
     return Prepared(image, None, box, stages)
 
 

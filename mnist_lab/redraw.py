@@ -37,7 +37,7 @@ PHOTO_CONDITIONS = (
     "chalk",
 )
 CONDITIONS = PAD_CONDITIONS + PHOTO_CONDITIONS
-SOURCE = {c: "pad" for c in PAD_CONDITIONS} | {c: "photo" for c in PHOTO_CONDITIONS}
+SOURCE = dict.fromkeys(PAD_CONDITIONS, "pad") | dict.fromkeys(PHOTO_CONDITIONS, "photo")
 # the shipped model's card quotes one figure per source, over a mix of its conditions
 STYLES = {"canvas": ("pad", "pad_bold", "pad_small"), "photo": PHOTO_CONDITIONS}
 
@@ -155,7 +155,7 @@ def photo(digit: np.ndarray, rng: np.random.Generator, condition: str = "thin_pe
     page = page + rng.normal(0, grain, (h, w)).astype(np.float32)
     tint = rng.uniform(0.88, 1.0, 3).astype(np.float32)  # warm or cold light
     rgb = np.clip(page[..., None] * tint * 255, 0, 255).astype(np.uint8)
-    ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 95))])  # a phone's file
+    _ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 95))])  # a phone's file
     return cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED)
 
 

@@ -20,7 +20,7 @@ def _clear() -> None:
 def pad_and_answer() -> None:
     """The canvas and the answer: a stroke reruns only this part, not the frame and the page around it."""
     pad_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
-    picture, uploaded = None, False
+    picture, source = None, "pad"
     with pad_col:
         brush = st.slider(tr("draw.brush"), 6, 40, 18)
         n = st.session_state.setdefault("canvas_n", 0)
@@ -48,17 +48,17 @@ def pad_and_answer() -> None:
             )
             if up is not None:
                 try:
-                    picture, uploaded = images.decode_image(up.getvalue(), "RGBA"), True
+                    picture, source = images.decode_image(up.getvalue(), "RGBA"), "photo"
                 except images.ImageError as e:
                     ui.error(tr, "common.bad_image", e)
 
     t_start = time.perf_counter()
-    prepared = preprocess.prepare_digit(picture) if picture is not None else None
+    prepared = preprocess.prepare_digit(picture, source) if picture is not None else None
     with seen_col:
         st.markdown(f"**{tr('draw.seen_title')}**")
         if prepared is None or prepared.image is None:
             reason = prepared.reason if prepared is not None else "blank"
-            if uploaded:  # the photo itself has no usable digit: say so, not "draw one"
+            if source == "photo":  # the photo itself has no usable digit: say so, not "draw one"
                 st.warning(tr(f"reason.{reason}"), icon=":material/image_not_supported:")
             else:
                 st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
