@@ -47,19 +47,19 @@ def _other_prepare(checkout: str):
     return prepare
 
 
-def sources(data, n: int, seed: int) -> dict[str, tuple[list, object, str]]:
-    """name -> (pictures, labels, path of prepare_digit)."""
+def sources(data, n: int, seed: int, only=None):
+    """(name, pictures, labels, path of prepare_digit) for each source, made as it is asked for."""
     from mnist_lab import redraw
 
-    out = {}
     for scale in (14, 4):
         for dark in (False, True):
-            pictures, labels = redraw.uci_scans(scale, dark_on_light=dark)
-            out[f"uci_x{scale}" + ("_dark_on_light" if dark else "")] = (pictures, labels, "photo")
+            name = f"uci_x{scale}" + ("_dark_on_light" if dark else "")
+            if not only or name in only:
+                yield name, *redraw.uci_scans(scale, dark_on_light=dark), "photo"
     images, labels = data.test.images[:n].numpy(), data.test.labels[:n].numpy()
     for k, condition in enumerate(redraw.CONDITIONS):
-        out[condition] = (redraw.redraw(images, condition, seed + k), labels, redraw.SOURCE[condition])
-    return out
+        if not only or condition in only:
+            yield condition, redraw.redraw(images, condition, seed + k), labels, redraw.SOURCE[condition]
 
 
 def accuracy(model, meta, prepared: list, labels) -> float:
@@ -86,6 +86,7 @@ def main() -> int:
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
+    import cv2
     import torch
 
     from mnist_lab.checkpoints import default_checkpoint, load_model
@@ -93,7 +94,7 @@ def main() -> int:
     from mnist_lab.preprocess import plain_recipe, prepare_digit
 
     torch.set_num_threads(1)
-    cv_threads = __import__("cv2").setNumThreads(1)  # noqa: F841 -- one thread, as one server session
+    cv2.setNumThreads(1)  # one thread, as one server session
     model, meta = load_model(Path(args.checkpoint) if args.checkpoint else default_checkpoint())
     data = load_dataset(meta.dataset, args.data, download=False)
     other = _other_prepare(args.compare_with) if args.compare_with else None
@@ -101,9 +102,7 @@ def main() -> int:
     header = f"| source | path | n | ours | plain recipe |{' before |' if other else ''} ms/picture |"
     print(header)
     print("|" + " --- |" * (header.count("|") - 1), flush=True)
-    for name, (pictures, labels, source) in sources(data, args.n, args.seed).items():
-        if args.only and name not in args.only:
-            continue
+    for name, pictures, labels, source in sources(data, args.n, args.seed, args.only):
         t0 = time.perf_counter()
         ours = [prepare_digit(p, source).image for p in pictures]
         ms = (time.perf_counter() - t0) * 1000 / len(pictures)

@@ -108,3 +108,14 @@ def fit(img: np.ndarray, side: int = 192) -> np.ndarray:
         return img
     scale = side / max(h, w)
     return cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+
+
+def stage_picture(stage: np.ndarray, side: int = 160) -> np.ndarray:
+    """A preprocessing stage (float 0..1) as a uint8 picture about `side` px: big ones shrunk, small ones
+    (the 20x20 box) enlarged with square pixels, so a projector shows pixels, not blur."""
+    pic = np.clip(np.rint(np.asarray(stage, np.float32) * 255), 0, 255).astype(np.uint8)
+    h, w = pic.shape[:2]
+    if max(h, w) >= side:
+        return fit(pic, side)
+    k = max(1, side // max(h, w))
+    return cv2.resize(pic, (w * k, h * k), interpolation=cv2.INTER_NEAREST)

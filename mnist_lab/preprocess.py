@@ -34,6 +34,8 @@ FAINT_CONTRAST = 0.03  # below this there is nothing at all; between the two, "t
 MIN_STRUCTURE = 0.3  # neighbouring ink pixels must correlate (noise does not)
 STROKE_IN_BOX = 2.0  # thinnest stroke, in pixels of the 20x20 box (MNIST strokes are ~2-3 px)
 BOX = 20
+# the pictures `Prepared.stages` may hold, in the order a page shows them
+STAGES = ("grey", "background", "ink", "mask", "crop", "fitted")
 
 
 @dataclass

@@ -123,7 +123,7 @@ def build(
     from .evaluate import predict_proba
     from .explain import features
 
-    say = progress or (lambda f: None)
+    say = _Forward(progress)
     saved = dict(saved or {})
     images = test_images[:n]
     feats = features(model, meta, images, progress=lambda f: say(0.2 * f))
@@ -154,6 +154,23 @@ def build(
     return saved
 
 
+class _Forward:
+    """Passes progress on, never backwards: a tick computed on the ticker's thread may arrive after a
+    later one (a busy machine), and a progress bar that jumps back reads as a fault."""
+
+    def __init__(self, progress):
+        import threading
+
+        self.progress, self.last, self.lock = progress, 0.0, threading.Lock()
+
+    def __call__(self, fraction: float) -> None:
+        with self.lock:
+            if self.progress is None or fraction < self.last:
+                return
+            self.last = fraction
+            self.progress(fraction)
+
+
 class _Ticker:
     """Calls fn every half second in a thread until stopped."""
 
@@ -170,3 +187,4 @@ class _Ticker:
 
     def stop(self) -> None:
         self.done.set()
+        self.thread.join()  # no tick of this step after the next step has begun

@@ -66,6 +66,11 @@ def pad_and_answer() -> None:
             st.session_state["drawn_digit"] = prepared.image
             ui.chart(charts.digit_heatmap(prepared.image, labels=L, show_values=False), "draw_seen", height=280)
             st.caption(tr("draw.seen_hint"))
+            with st.expander(tr("draw.stages_title")):
+                shown = [(k, v) for k, v in prepared.stages.items() if k in preprocess.STAGES]
+                for row in range(0, len(shown), 3):
+                    for col, (key, stage) in zip(st.columns(3), shown[row : row + 3]):
+                        col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
     with answer_col:
         st.markdown(f"**{tr('draw.answer_title')}**")

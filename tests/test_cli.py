@@ -157,3 +157,16 @@ def test_runs_lists_and_deletes(trained, runs_dir, capsys, tmp_path):
     assert outside.read_text() == "not a run"
     assert not (runs_dir / trained["run_id"]).exists()
     assert run_cli(capsys, "runs", "--runs-dir", str(runs_dir))[:2] == (0, "")
+
+
+def test_predict_reads_a_pad_drawing_through_the_pad_path(tmp_path, capsys):
+    """A bold 0 saved from a pad (white on black, touching its edges): --source pad reads the strokes
+    as ink; the photo path is the default for files."""
+    pad = np.zeros((280, 280), np.uint8)
+    cv2.ellipse(pad, (140, 140), (108, 125), 0, 0, 360, 255, 44, cv2.LINE_AA)
+    path = tmp_path / "pad.png"
+    cv2.imwrite(str(path), pad)
+    code, out, _ = run_cli(capsys, "predict", str(path), "--source", "pad", "--json")
+    assert code == 0 and json.loads(out)["label"] == 0
+    code, _, err = run_cli(capsys, "predict", str(path), "--source", "camera")
+    assert code != 0 and "camera" in err

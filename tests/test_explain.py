@@ -280,3 +280,19 @@ def test_digit_map_shows_the_saved_tsne_without_the_dataset(tiny_mnist, runs_dir
     at.run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
     assert '"symbol":"star"' not in at.get("plotly_chart")[0].proto.spec.replace(" ", "")
+
+
+def test_projection_progress_never_goes_back_and_no_tick_follows_its_step():
+    """A tick computed on the ticker's thread could arrive after a later one (0.5, then 0.43)."""
+    seen = []
+    say = projection._Forward(seen.append)
+    for f in (0.2, 0.5, 0.43, 0.6, 1.0):
+        say(f)
+    assert seen == [0.2, 0.5, 0.6, 1.0]
+    ticks = []
+    ticker = projection._Ticker(lambda: (time.sleep(0.05), ticks.append(time.monotonic())))
+    time.sleep(0.6)
+    ticker.stop()
+    stopped = time.monotonic()
+    time.sleep(0.6)
+    assert ticks and all(t <= stopped for t in ticks)

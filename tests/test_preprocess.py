@@ -248,3 +248,13 @@ def test_plain_recipe_is_the_mnist_recipe_on_a_clean_picture():
     a = plain_recipe(seven(255, 0))
     assert a.shape == (28, 28) and max(ink_box(a)) == 20
     assert plain_recipe(np.zeros((10, 10), np.uint8)) is None
+
+
+def test_every_stage_a_page_shows_is_named_in_both_languages():
+    from mnist_lab.preprocess import STAGES
+
+    photo = prepare_digit(seven(0, 255), "photo").stages
+    pad = prepare_digit(seven(255, 0), "pad").stages
+    assert set(photo) | set(pad) >= set(STAGES)
+    for key in STAGES:
+        assert f"draw.stage.{key}" in i18n.EN and f"draw.stage.{key}" in i18n.STRINGS["ko"]
