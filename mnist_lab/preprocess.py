@@ -227,8 +227,8 @@ def _stroke_width(ink: np.ndarray) -> float:
         counts.append(int(np.count_nonzero((small - opened > level) & region)))
     jumps = np.diff(counts) / np.diff(np.log(sizes))
     # the first clear jump: strokes are the finest structure; lighting's patches and a table's corners
-    # are coarser and may remove more
-    i = int(np.flatnonzero(jumps >= 0.3 * jumps.max())[0])
+    # are coarser and may remove many more pixels than a thin pen's strokes
+    i = int(np.flatnonzero(jumps >= 0.1 * jumps.max())[0])
     # the squares between sizes[i] and sizes[i+1] outgrew the strokes: a diagonal stroke of width w
     # holds a square of side w / sqrt(2), so the stroke is about sqrt(2) times the square
     return float(np.sqrt(sizes[i] * sizes[i + 1]) * np.sqrt(2) / f)

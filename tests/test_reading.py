@@ -40,9 +40,7 @@ def plain_accuracy(shipped, pictures, labels) -> float:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("scale,dark_on_light", [(14, False), (14, True), (4, False)])
-def test_uci_handwriting_scans_read_at_least_95_percent_and_never_below_the_plain_recipe(
-    shipped, scale, dark_on_light
-):
+def test_uci_handwriting_scans_read_at_least_95_percent_and_never_below_the_plain_recipe(shipped, scale, dark_on_light):
     pictures, labels = redraw.uci_scans(scale, dark_on_light)
     ours = redraw.accuracy_on(*shipped, pictures, labels, "photo")
     plain = plain_accuracy(shipped, pictures, labels)
@@ -111,13 +109,16 @@ def test_mnist_digits_on_the_pad_at_their_own_size_read_at_least_99_5_percent(re
     assert redraw.redrawn_accuracy(*shipped, images, labels, "pad_own_size", seed=0) >= 0.995
 
 
+FLOORS = {
+    **{"pad": 0.99, "pad_bold": 0.985, "pad_small": 0.985},
+    **{"marker": 0.975, "thin_pen": 0.98, "side_light": 0.97, "shadow": 0.9, "blur": 0.98},
+    **{"low_contrast": 0.96, "tilted": 0.97},
+}
+
+
 @pytest.mark.realdata
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "condition,floor",
-    [("pad", 0.99), ("pad_bold", 0.985), ("pad_small", 0.985), ("marker", 0.975), ("thin_pen", 0.98)]
-    + [("side_light", 0.97), ("shadow", 0.9), ("blur", 0.98), ("low_contrast", 0.96), ("tilted", 0.97)],
-)
+@pytest.mark.parametrize("condition,floor", FLOORS.items())
 def test_redrawn_mnist_digits_read_above_their_floor_and_the_plain_recipe(real_data, shipped, condition, floor):
     images, labels = mnist_test(real_data, 600)
     pictures = redraw.redraw(images, condition, seed=1)
