@@ -66,11 +66,6 @@ def pad_and_answer() -> None:
             st.session_state["drawn_digit"] = prepared.image
             ui.chart(charts.digit_heatmap(prepared.image, labels=L, show_values=False), "draw_seen", height=280)
             st.caption(tr("draw.seen_hint"))
-            with st.expander(tr("draw.stages_title")):
-                shown = [(k, v) for k, v in prepared.stages.items() if k in preprocess.STAGES]
-                for row in range(0, len(shown), 3):
-                    for col, (key, stage) in zip(st.columns(3), shown[row : row + 3]):
-                        col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
     with answer_col:
         st.markdown(f"**{tr('draw.answer_title')}**")
@@ -97,6 +92,11 @@ def pad_and_answer() -> None:
                 ui.look_at("pages/9_Explain.py", "drawn")
             if c2.button(tr("draw.to_feature_maps"), icon=":material/layers:", key="draw_to_fm"):
                 ui.look_at("pages/7_Feature_Maps.py", "drawn")
+    if prepared is not None and prepared.image is not None:
+        with st.expander(tr("draw.stages_title"), icon=":material/photo_filter:"):
+            shown = [(k, v) for k, v in prepared.stages.items() if k in preprocess.STAGES]
+            for col, (key, stage) in zip(st.columns(len(preprocess.STAGES)), shown):
+                col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
 
 pad_and_answer()
