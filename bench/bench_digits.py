@@ -9,7 +9,7 @@ Sources:
 - MNIST test digits written on paper and photographed, one condition each (see mnist_lab.redraw).
 
     python -m bench.bench_digits --data ../shared/datasets [--n 1000] [--seed 0]
-        [--checkpoint FILE] [--compare-with OTHER_CHECKOUT] [--json OUT] [--only NAME ...]
+        [--checkpoint FILE] [--compare-with OTHER_CHECKOUT [--hard-cases DIR]] [--json OUT] [--only NAME ...]
 
 --compare-with also runs another checkout's prepare_digit on the very same pictures, side by side
 (an older one that took no source). The plain recipe: grey, inverted when the border is light,
@@ -62,6 +62,43 @@ def sources(data, n: int, seed: int, only=None):
             yield condition, redraw.redraw(images, condition, seed + k), labels, redraw.SOURCE[condition]
 
 
+def hard_cases(model, meta, other, out: Path) -> list[Path]:
+    """Three hard cases as pictures: the input, then what the other checkout and this one make of it,
+    each with the model's answer. Written to out/NAME.png."""
+    import cv2
+    import numpy as np
+
+    from mnist_lab import redraw
+    from mnist_lab.evaluate import predict_proba
+    from mnist_lab.preprocess import prepare_digit
+    from tests.test_reading import bold_on_pad, marker_photo
+
+    uci, uci_labels = redraw.uci_scans(14)
+    cases = {  # name: (picture, source, true label)
+        "bold_zero_on_the_pad": (bold_on_pad(0), "pad", 0),
+        "marker_eight_lit_from_one_side": (marker_photo(8), "photo", 8),
+        "uci_scan_of_a_four": (uci[4], "photo", int(uci_labels[4])),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (picture, source, label) in cases.items():
+        shown = picture[..., :3] if picture.ndim == 3 else np.repeat(picture[..., None], 3, axis=2)
+        tiles = [cv2.resize(shown, (224 * shown.shape[1] // shown.shape[0], 224), interpolation=cv2.INTER_AREA)]
+        for title, image in (("before", other(picture, source)), ("after", prepare_digit(picture, source).image)):
+            tile = np.zeros((224, 224, 3), np.uint8)
+            if image is not None:
+                tile = np.repeat(cv2.resize(image, (168, 168), interpolation=cv2.INTER_NEAREST)[..., None], 3, 2)
+                tile = cv2.copyMakeBorder(tile, 28, 28, 28, 28, cv2.BORDER_CONSTANT, value=(40, 40, 40))
+                answer = int(predict_proba(model, image[None], meta.normalize, meta.pad)[0].argmax())
+                colour = (0, 200, 0) if answer == label else (0, 0, 230)
+                cv2.putText(tile, f"{title}: reads {answer}", (8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, colour, 2)
+            tiles.append(tile)
+        path = out / f"{name}.png"
+        cv2.imwrite(str(path), np.concatenate(tiles, axis=1))
+        written.append(path)
+    return written
+
+
 def accuracy(model, meta, prepared: list, labels) -> float:
     """A picture where no digit was found counts as wrong."""
     import numpy as np
@@ -84,6 +121,9 @@ def main() -> int:
     ap.add_argument("--compare-with", metavar="CHECKOUT", help="also another checkout's prepare_digit")
     ap.add_argument("--only", nargs="+", help="only these sources")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument(
+        "--hard-cases", metavar="DIR", help="with --compare-with: pictures of three hard cases, before and after"
+    )
     args = ap.parse_args()
 
     import cv2
@@ -98,6 +138,9 @@ def main() -> int:
     model, meta = load_model(Path(args.checkpoint) if args.checkpoint else default_checkpoint())
     data = load_dataset(meta.dataset, args.data, download=False)
     other = _other_prepare(args.compare_with) if args.compare_with else None
+    if args.hard_cases and other:
+        for path in hard_cases(model, meta, other, Path(args.hard_cases)):
+            print(f"wrote {path}")
     rows = []
     header = f"| source | path | n | ours | plain recipe |{' before |' if other else ''} ms/picture |"
     print(header)

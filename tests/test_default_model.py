@@ -45,11 +45,13 @@ DIGITS = {
 
 
 @pytest.mark.parametrize("label", sorted(DIGITS))
-@pytest.mark.parametrize("polarity", ["dark-on-light", "light-on-dark"])
-def test_reads_hand_drawn_digits(label, polarity):
+@pytest.mark.parametrize(
+    "polarity,source", [("dark-on-light", "photo"), ("light-on-dark", "photo"), ("light-on-dark", "pad")]
+)
+def test_reads_hand_drawn_digits(label, polarity, source):
     model, meta = load_model(default_checkpoint())
     ink, paper = (0, 255) if polarity == "dark-on-light" else (255, 0)
-    prepared = prepare_digit(draw(DIGITS[label], ink=ink, paper=paper))
+    prepared = prepare_digit(draw(DIGITS[label], ink=ink, paper=paper), source)
     probs = predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0]
     assert int(probs.argmax()) == label, probs.round(3)
 
