@@ -99,19 +99,6 @@ def hard_cases(model, meta, other, out: Path) -> list[Path]:
     return written
 
 
-def accuracy(model, meta, prepared: list, labels) -> float:
-    """A picture where no digit was found counts as wrong."""
-    import numpy as np
-
-    from mnist_lab.evaluate import predict_proba
-
-    found = [i for i, p in enumerate(prepared) if p is not None]
-    if not found:
-        return 0.0
-    probs = predict_proba(model, np.stack([prepared[i] for i in found]), meta.normalize, meta.pad)
-    return int((probs.argmax(1) == np.asarray(labels)[found]).sum()) / len(labels)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=os.environ.get("MNIST_LAB_DATA", "../shared/datasets"))
@@ -129,6 +116,7 @@ def main() -> int:
     import cv2
     import torch
 
+    from mnist_lab import redraw
     from mnist_lab.checkpoints import default_checkpoint, load_model
     from mnist_lab.data import load_dataset
     from mnist_lab.preprocess import plain_recipe, prepare_digit
@@ -153,12 +141,12 @@ def main() -> int:
             "source": name,
             "path": source,
             "n": len(pictures),
-            "ours": accuracy(model, meta, ours, labels),
-            "plain": accuracy(model, meta, [plain_recipe(p) for p in pictures], labels),
+            "ours": redraw.score(model, meta, ours, labels),
+            "plain": redraw.score(model, meta, [plain_recipe(p) for p in pictures], labels),
             "ms_per_picture": ms,
         }
         if other:
-            row["before"] = accuracy(model, meta, [other(p, source) for p in pictures], labels)
+            row["before"] = redraw.score(model, meta, [other(p, source) for p in pictures], labels)
         rows.append(row)
         before = f" {row['before']:.2%} |" if other else ""
         print(

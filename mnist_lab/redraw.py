@@ -190,24 +190,21 @@ def uci_scans(scale: int, dark_on_light: bool = False) -> tuple[list[np.ndarray]
     return pictures, digits.target
 
 
-def prepared_images(pictures: list[np.ndarray], source: str) -> tuple[np.ndarray, np.ndarray]:
-    """prepare_digit on each picture: the 28x28 images found, and the indices where one was found."""
-    prepared = [prepare_digit(p, source).image for p in pictures]
-    found = np.array([i for i, p in enumerate(prepared) if p is not None], dtype=int)
-    images = np.stack([prepared[i] for i in found]) if len(found) else np.zeros((0, 28, 28), np.uint8)
-    return images, found
+def score(model, meta, images: list[np.ndarray | None], labels: np.ndarray) -> float:
+    """Accuracy of the model on 28x28 images; a picture in which no digit was found (None) counts as
+    wrong (the student would see no answer)."""
+    from .evaluate import predict_proba
+
+    found = [i for i, im in enumerate(images) if im is not None]
+    if not found:
+        return 0.0
+    probs = predict_proba(model, np.stack([images[i] for i in found]), meta.normalize, meta.pad)
+    return int((probs.argmax(1) == np.asarray(labels)[found]).sum()) / len(labels)
 
 
 def accuracy_on(model, meta, pictures: list[np.ndarray], labels: np.ndarray, source: str) -> float:
-    """Accuracy through prepare_digit; a picture in which no digit is found counts as wrong (the
-    student would see no answer)."""
-    from .evaluate import predict_proba
-
-    images, found = prepared_images(pictures, source)
-    if not len(found):
-        return 0.0
-    probs = predict_proba(model, images, meta.normalize, meta.pad)
-    return int((probs.argmax(1) == np.asarray(labels)[found]).sum()) / len(labels)
+    """Accuracy through prepare_digit's path for `source`."""
+    return score(model, meta, [prepare_digit(p, source).image for p in pictures], labels)
 
 
 def redrawn_accuracy(model, meta, images: np.ndarray, labels: np.ndarray, condition: str, seed: int) -> float:

@@ -31,11 +31,7 @@ def read(shipped, picture, source) -> int | None:
 
 
 def plain_accuracy(shipped, pictures, labels) -> float:
-    model, meta = shipped
-    images = [plain_recipe(p) for p in pictures]
-    found = [i for i, im in enumerate(images) if im is not None]
-    probs = predict_proba(model, np.stack([images[i] for i in found]), meta.normalize, meta.pad)
-    return int((probs.argmax(1) == np.asarray(labels)[found]).sum()) / len(labels)
+    return redraw.score(*shipped, [plain_recipe(p) for p in pictures], labels)
 
 
 @pytest.mark.slow
