@@ -105,10 +105,12 @@ def test_mnist_digits_on_the_pad_at_their_own_size_read_at_least_99_5_percent(re
     assert redraw.redrawn_accuracy(*shipped, images, labels, "pad_own_size", seed=0) >= 0.995
 
 
+# measured at seed 1 on the first 600 test digits, less half a point; the code at 10a191a fell below
+# the floors of pad_bold, marker, blur, low_contrast, tilted and grain
 FLOORS = {
-    **{"pad": 0.99, "pad_bold": 0.985, "pad_small": 0.985},
-    **{"marker": 0.975, "thin_pen": 0.98, "side_light": 0.97, "shadow": 0.9, "blur": 0.98},
-    **{"low_contrast": 0.96, "tilted": 0.97},
+    **{"pad": 0.985, "pad_bold": 0.985, "pad_small": 0.98},
+    **{"marker": 0.985, "thin_pen": 0.98, "side_light": 0.98, "uneven_light": 0.965, "shadow": 0.89},
+    **{"blur": 0.98, "low_contrast": 0.965, "tilted": 0.98, "grain": 0.93, "chalk": 0.985},
 }
 
 
