@@ -71,12 +71,11 @@ def hard_cases(model, meta, other, out: Path) -> list[Path]:
     from mnist_lab import redraw
     from mnist_lab.evaluate import predict_proba
     from mnist_lab.preprocess import prepare_digit
-    from tests.test_reading import bold_on_pad, marker_photo
 
     uci, uci_labels = redraw.uci_scans(14)
     cases = {  # name: (picture, source, true label)
-        "bold_zero_on_the_pad": (bold_on_pad(0), "pad", 0),
-        "marker_eight_lit_from_one_side": (marker_photo(8), "photo", 8),
+        "bold_zero_on_the_pad": (redraw.bold_on_pad(0), "pad", 0),
+        "marker_eight_lit_from_one_side": (redraw.marker_photo(8), "photo", 8),
         "uci_scan_of_a_four": (uci[4], "photo", int(uci_labels[4])),
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -126,7 +125,9 @@ def main() -> int:
     model, meta = load_model(Path(args.checkpoint) if args.checkpoint else default_checkpoint())
     data = load_dataset(meta.dataset, args.data, download=False)
     other = _other_prepare(args.compare_with) if args.compare_with else None
-    if args.hard_cases and other:
+    if args.hard_cases and not other:
+        ap.error("--hard-cases needs --compare-with (it shows before and after)")
+    if args.hard_cases:
         for path in hard_cases(model, meta, other, Path(args.hard_cases)):
             print(f"wrote {path}")
     rows = []

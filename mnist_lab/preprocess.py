@@ -4,11 +4,13 @@ Where the picture came from decides how its ink is found:
 
 - `pad`: the Draw page's pad. White ink (or opaque alpha) on black, no lighting: the ink is what was
   drawn, with nothing to guess.
-- `photo`: a photo, a scan or an uploaded file. Which side is ink is read from robust statistics
-  (the border's level against the picture's extreme percentiles); the stroke width is measured by a
-  granulometry (openings of growing size); the page's lighting is removed by a morphological closing
-  (opening, for light ink) just wider than the strokes, which keeps a shadow's hard edge and a light
-  ramp; specks and page edges are dropped as connected components.
+- `photo`: a photo, a scan or an uploaded file. A sheet on a darker table is found and flattened as
+  a document scanner does (the largest bright quadrilateral, warped to a rectangle). Which side is
+  ink is read from robust statistics (the border's level against the picture's extreme percentiles,
+  or a wide median where the light is uneven); the pen's width is measured by a granulometry
+  (openings of growing size); the page's light is divided out by a morphological closing just wider
+  than the pen (for light ink an opening is subtracted), which keeps a shadow's hard edge and a light ramp; specks,
+  page edges and parts much thicker than the pen (a shadow's corner) are dropped as connected parts.
 
 Both end in the MNIST recipe (LeCun et al.): the ink's bounding box scaled to fit 20x20 with its
 aspect kept and anti-aliased grey levels, then placed in 28x28 with its centre of mass at the centre.
@@ -34,6 +36,7 @@ FAINT_CONTRAST = 0.03  # below this there is nothing at all; between the two, "t
 MIN_STRUCTURE = 0.3  # neighbouring ink pixels must correlate (noise does not)
 STROKE_IN_BOX = 2.0  # thinnest stroke, in pixels of the 20x20 box (MNIST strokes are ~2-3 px)
 BOX = 20
+MIN_SIDE = 8  # a photo narrower than this holds no digit (and would shrink to nothing)
 FINE = 4095  # histogram steps where a grey level is too coarse
 # the pictures `Prepared.stages` may hold, in the order a page shows them
 STAGES = ("grey", "background", "ink", "mask", "crop", "fitted")
@@ -45,7 +48,8 @@ class Prepared:
 
     image: np.ndarray | None
     reason: str | None = None
-    box: tuple[int, int, int, int] | None = None  # ink box (x0, y0, x1, y1) in the input, exclusive
+    # the box cropped (x0, y0, x1, y1) in the input's pixels, exclusive: the ink's, plus what a thin pen grew
+    box: tuple[int, int, int, int] | None = None
     stages: dict[str, np.ndarray] = field(default_factory=dict)  # intermediate pictures for teaching
 
 
@@ -67,7 +71,7 @@ def _has_alpha(img: np.ndarray) -> bool:
 
 
 def _pad_ink(img: np.ndarray) -> np.ndarray:
-    """Ink 0..1: the alpha where the pad is transparent, else the grey level of white-on-black."""
+    """Ink 0..1: the alpha when the pad sends any transparency, else the grey level of white-on-black."""
     if _has_alpha(img):
         return img[..., 3].astype(np.float32) / 255
     return to_gray(img).astype(np.float32) / 255
@@ -87,8 +91,12 @@ def _photo_gray(img: np.ndarray) -> np.ndarray | None:
     alpha = img[..., 3].astype(np.float32) / 255
     if alpha.max() == 0:
         return None
-    stroke = float((gray * alpha).sum() / alpha.sum())  # mean colour of what was drawn
-    backdrop = 0.0 if stroke >= 0.5 else 1.0
+    opaque = alpha >= 0.5
+    if opaque.mean() >= 0.5:  # a page with transparent corners or erased parts: fill them with the page
+        backdrop = float(np.median(gray[opaque]))
+    else:  # only the strokes are opaque (a drawing app's layer): the backdrop is their opposite
+        stroke = float((gray * alpha).sum() / alpha.sum())
+        backdrop = 0.0 if stroke >= 0.5 else 1.0
     return gray * alpha + backdrop * (1 - alpha)
 
 
@@ -107,7 +115,7 @@ def _find_page(gray: np.ndarray) -> np.ndarray | None:
     bright region whose corners all lie on the picture's edge), clearly brighter than what is outside.
     """
     small = _small(gray)
-    f = small.shape[1] / gray.shape[1]
+    f = max(small.shape) / max(gray.shape)
     s8 = cv2.GaussianBlur(np.rint(small * 255).astype(np.uint8), (5, 5), 0)
     _, bright = cv2.threshold(s8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -176,7 +184,8 @@ def _dark_ink(gray: np.ndarray) -> bool:
 def _small(img: np.ndarray) -> np.ndarray:
     """A copy at most SPECTRUM_SIDE wide or tall, for measurements that need no detail."""
     f = min(1.0, SPECTRUM_SIDE / max(img.shape))
-    return img if f == 1.0 else cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    size = (max(1, round(img.shape[1] * f)), max(1, round(img.shape[0] * f)))
+    return img if f == 1.0 else cv2.resize(img, size, interpolation=cv2.INTER_AREA)
 
 
 def _percentiles(values: np.ndarray, qs, steps: int = 255) -> np.ndarray:
@@ -213,7 +222,7 @@ def _stroke_width(ink: np.ndarray) -> float:
     the ink's contrast, the count jumps where the square outgrows the strokes. Measured on a small copy.
     """
     small = _small(ink)
-    f = small.shape[1] / ink.shape[1]
+    f = max(small.shape) / max(ink.shape)
     small = cv2.GaussianBlur(small, (3, 3), 0)  # paper grain would otherwise look like 1-px strokes
     sizes = [1]
     k = 3
@@ -307,6 +316,8 @@ def _digit_parts(mask: np.ndarray, pen: float) -> tuple[np.ndarray | None, str |
         parts = [i for i in parts if i not in line]
     biggest = max(areas[i] for i in parts)
     keep = [i for i in parts if areas[i] >= max(2, 0.05 * biggest)]
+    if not keep:  # only single pixels
+        return None, "noise"
     # two digits side by side: tall parts with a clear gap between them (a 5's flag or a 4's stroke overlaps)
     top, bottom = min(y[i] for i in keep), max(y[i] + bh[i] for i in keep)
     tall = sorted((i for i in keep if bh[i] >= 0.6 * (bottom - top)), key=lambda i: x[i])
@@ -373,7 +384,7 @@ def _prepare_pad(img: np.ndarray) -> Prepared:
 
 def _prepare_photo(img: np.ndarray) -> Prepared:
     gray = _photo_gray(img)
-    if gray is None or gray.size == 0:
+    if gray is None or min(gray.shape) < MIN_SIDE:
         return Prepared(None, "blank")
     h0, w0 = gray.shape
     factor = min(1.0, PHOTO_SIDE / max(h0, w0))
@@ -435,7 +446,7 @@ def plain_recipe(img: np.ndarray) -> np.ndarray | None:
     """
     img = _as_uint8(img)
     gray = _photo_gray(img)
-    if gray is None or gray.size == 0:
+    if gray is None or min(gray.shape) < MIN_SIDE:
         return None
     if np.median(_frame(gray)) > 0.5:
         gray = 1.0 - gray

@@ -120,7 +120,7 @@ def _light(h: int, w: int, rng: np.random.Generator, strength: float) -> np.ndar
 
 
 def photo(digit: np.ndarray, rng: np.random.Generator, condition: str = "thin_pen") -> np.ndarray:
-    """A 360x480 RGB photo of the digit, written on paper, stressing one condition."""
+    """A 360x480 three-channel photo (as OpenCV decodes a JPEG) of the digit on paper, stressing one condition."""
     h, w = 360, 480
     size = int(rng.integers(140, 300))
     width = {"marker": rng.uniform(0.08, 0.15) * size, "thin_pen": rng.uniform(1.5, 3.5)}.get(
@@ -157,6 +157,40 @@ def photo(digit: np.ndarray, rng: np.random.Generator, condition: str = "thin_pe
     rgb = np.clip(page[..., None] * tint * 255, 0, 255).astype(np.uint8)
     _ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 95))])  # a phone's file
     return cv2.imdecode(jpeg, cv2.IMREAD_UNCHANGED)
+
+
+# ---------------------------------------------------------------- named hard cases (the floors and the bench)
+
+
+def bold_on_pad(label: int) -> np.ndarray:
+    """A digit drawn with a 44 px brush, as large as the pad, its strokes touching the pad's edges."""
+    c = np.zeros((280, 280), np.uint8)
+    if label == 0:
+        cv2.ellipse(c, (140, 140), (108, 125), 0, 0, 360, 255, 44, cv2.LINE_AA)
+    elif label == 9:
+        cv2.ellipse(c, (140, 90), (100, 80), 0, 0, 360, 255, 44, cv2.LINE_AA)
+        cv2.line(c, (240, 90), (220, 280), 255, 44, cv2.LINE_AA)
+    else:  # a 3 whose bows run off the pad's top, right and bottom edges
+        cv2.ellipse(c, (130, 70), (130, 75), 0, -180, 90, 255, 44, cv2.LINE_AA)
+        cv2.ellipse(c, (130, 210), (140, 80), 0, -90, 180, 255, 44, cv2.LINE_AA)
+    return np.dstack([c, c, c, np.full_like(c, 255)])  # as the pad sends it: opaque RGBA
+
+
+def marker_photo(label: int) -> np.ndarray:
+    """A 400x300 RGB photo of a digit written with a thick marker (43 px), on a page lit from the right."""
+    ink = np.zeros((300, 400), np.float32)
+    if label == 0:
+        cv2.ellipse(ink, (200, 150), (53, 100), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
+    elif label == 8:
+        cv2.ellipse(ink, (200, 94), (39, 45), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
+        cv2.ellipse(ink, (200, 200), (49, 57), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
+    else:  # a 9: a loop and a stem
+        cv2.ellipse(ink, (194, 94), (50, 50), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
+        cv2.line(ink, (244, 94), (231, 262), 1.0, 43, cv2.LINE_AA)
+    _ys, xs = np.mgrid[0:300, 0:400]
+    paper = 60 + 180 * xs / 400 + np.random.default_rng(label).normal(0, 3, (300, 400))
+    photo = np.clip(paper * (1 - 0.75 * ink), 0, 255).astype(np.uint8)
+    return np.repeat(photo[..., None], 3, axis=2)
 
 
 def redraw(images: np.ndarray, condition: str, seed: int) -> list[np.ndarray]:

@@ -258,3 +258,20 @@ def test_every_stage_a_page_shows_is_named_in_both_languages():
     assert set(photo) | set(pad) >= set(STAGES)
     for key in STAGES:
         assert f"draw.stage.{key}" in i18n.EN and f"draw.stage.{key}" in i18n.STRINGS["ko"]
+
+
+@pytest.mark.parametrize("shape", [(1, 320), (2, 1000), (3, 1000), (1000, 1), (320, 1), (9, 1000)])
+def test_a_picture_too_thin_for_a_digit_is_refused_not_a_crash(shape):
+    picture = np.random.default_rng(0).integers(0, 256, shape).astype(np.uint8)
+    assert prepare_digit(picture, "photo").image is None
+    assert prepare_digit(picture, "pad").reason in (None, "blank")
+    assert plain_recipe(picture) is None or plain_recipe(picture).shape == (28, 28)
+
+
+def test_a_page_with_transparent_parts_keeps_its_digit_box():
+    """A screenshot with rounded corners or an erased patch: the transparency is page, not ink."""
+    page = seven(0, 255)
+    rgba = np.dstack([page, page, page, np.full_like(page, 255)])
+    rgba[100:150, 50:100, 3] = 0
+    rgba[:20, :, 3] = 0
+    assert prepare_digit(rgba, "photo").box == prepare_digit(page, "photo").box

@@ -9,8 +9,6 @@ MNIST recipe on the same pictures. A change that makes reading worse fails here.
 Every set is made with a fixed seed, so a figure moves only when the code does.
 """
 
-import cv2
-import numpy as np
 import pytest
 
 from mnist_lab import redraw
@@ -47,45 +45,14 @@ def test_uci_handwriting_scans_read_at_least_95_percent_and_never_below_the_plai
 # ---------------------------------------------------------------- named hard cases, no data needed
 
 
-def bold_on_pad(label: int) -> np.ndarray:
-    """A digit drawn with a 44 px brush, as large as the pad, its strokes touching the pad's edges."""
-    c = np.zeros((280, 280), np.uint8)
-    if label == 0:
-        cv2.ellipse(c, (140, 140), (108, 125), 0, 0, 360, 255, 44, cv2.LINE_AA)
-    elif label == 9:
-        cv2.ellipse(c, (140, 90), (100, 80), 0, 0, 360, 255, 44, cv2.LINE_AA)
-        cv2.line(c, (240, 90), (220, 280), 255, 44, cv2.LINE_AA)
-    else:  # a 3 whose bows run off the pad's top, right and bottom edges
-        cv2.ellipse(c, (130, 70), (130, 75), 0, -180, 90, 255, 44, cv2.LINE_AA)
-        cv2.ellipse(c, (130, 210), (140, 80), 0, -90, 180, 255, 44, cv2.LINE_AA)
-    return np.dstack([c, c, c, np.full_like(c, 255)])  # as the pad sends it: opaque RGBA
-
-
 @pytest.mark.parametrize("label", [0, 3, 9])  # once read as 5, 2 and 7
 def test_a_bold_digit_filling_the_pad_is_read(shipped, label):
-    assert read(shipped, bold_on_pad(label), "pad") == label
-
-
-def marker_photo(label: int) -> np.ndarray:
-    """A 400x300 RGB photo of a digit written with a thick marker (43 px), on a page lit from the right."""
-    ink = np.zeros((300, 400), np.float32)
-    if label == 0:
-        cv2.ellipse(ink, (200, 150), (53, 100), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-    elif label == 8:
-        cv2.ellipse(ink, (200, 94), (39, 45), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-        cv2.ellipse(ink, (200, 200), (49, 57), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-    else:  # a 9: a loop and a stem
-        cv2.ellipse(ink, (194, 94), (50, 50), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-        cv2.line(ink, (244, 94), (231, 262), 1.0, 43, cv2.LINE_AA)
-    _ys, xs = np.mgrid[0:300, 0:400]
-    paper = 60 + 180 * xs / 400 + np.random.default_rng(label).normal(0, 3, (300, 400))
-    photo = np.clip(paper * (1 - 0.75 * ink), 0, 255).astype(np.uint8)
-    return np.repeat(photo[..., None], 3, axis=2)
+    assert read(shipped, redraw.bold_on_pad(label), "pad") == label
 
 
 @pytest.mark.parametrize("label", [8, 0, 9])  # once read with the loops as ink: as 3, 1 and 5
 def test_a_thick_marker_on_a_page_lit_from_one_side_is_read(shipped, label):
-    assert read(shipped, marker_photo(label), "photo") == label
+    assert read(shipped, redraw.marker_photo(label), "photo") == label
 
 
 # ---------------------------------------------------------------- MNIST test digits, redrawn
