@@ -298,10 +298,7 @@ def _digit_parts(mask: np.ndarray, pen: float) -> tuple[np.ndarray | None, str |
     if n <= 1:
         return None, "blank"
     areas = stats[:, cv2.CC_STAT_AREA]
-    m = mask.astype(np.uint8)
-    edge_px = labels[(m - cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)))) > 0]
-    boundary = np.bincount(edge_px, minlength=n)
-    thickness = 2.0 * areas / np.maximum(boundary, 1)
+    thickness = _thickness(labels, n)
     h, w = mask.shape
     x, y, bw, bh = (stats[:, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP, cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
     parts = list(range(1, n))
@@ -332,12 +329,18 @@ def _digit_parts(mask: np.ndarray, pen: float) -> tuple[np.ndarray | None, str |
 # ---------------------------------------------------------------- the MNIST recipe, for both
 
 
+def _thickness(labels: np.ndarray, n: int) -> np.ndarray:
+    """2 * area / boundary length of each labelled part (label 0 is the background): a stroke's width.
+    Pixels on the picture's edge are not boundary (erosion's default border)."""
+    m = (labels > 0).astype(np.uint8)
+    edge = labels[(m - cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)))) > 0]
+    area = np.bincount(labels.ravel(), minlength=n)
+    return 2.0 * area / np.maximum(np.bincount(edge, minlength=n), 1)
+
+
 def _stroke_width_of_mask(mask: np.ndarray) -> float:
-    """Stroke width of a binary mask: 2 * area / boundary length."""
-    m = mask.astype(np.uint8)
-    inner = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3)), borderType=cv2.BORDER_CONSTANT)
-    boundary = int(m.sum()) - int(inner.sum())
-    return 2.0 * float(m.sum()) / max(boundary, 1)
+    """Stroke width of a binary mask, taken as one part."""
+    return float(_thickness(mask.astype(np.int32), 2)[1])
 
 
 def _centre(fitted: np.ndarray) -> np.ndarray:
@@ -448,9 +451,10 @@ def plain_recipe(img: np.ndarray) -> np.ndarray | None:
     gray = _photo_gray(img)
     if gray is None or min(gray.shape) < MIN_SIDE:
         return None
-    if np.median(_frame(gray)) > 0.5:
-        gray = 1.0 - gray
-    ink = np.clip(gray - float(np.median(_frame(gray))), 0, 1).astype(np.float32)
+    level = float(np.median(_frame(gray)))
+    if level > 0.5:
+        gray, level = 1.0 - gray, 1.0 - level
+    ink = np.clip(gray - level, 0, 1).astype(np.float32)
     if ink.max() <= 0:
         return None
     mask = ink >= _otsu(ink / ink.max()) * ink.max()

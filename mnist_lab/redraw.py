@@ -162,31 +162,41 @@ def photo(digit: np.ndarray, rng: np.random.Generator, condition: str = "thin_pe
 # ---------------------------------------------------------------- named hard cases (the floors and the bench)
 
 
+# each as strokes: ("ellipse", centre, axes, start angle, end angle) or ("line", from, to)
+BOLD_ON_PAD = {
+    0: [("ellipse", (140, 140), (108, 125), 0, 360)],
+    9: [("ellipse", (140, 90), (100, 80), 0, 360), ("line", (240, 90), (220, 280))],
+    # a 3 whose bows run off the pad's top, right and bottom edges
+    3: [("ellipse", (130, 70), (130, 75), -180, 90), ("ellipse", (130, 210), (140, 80), -90, 180)],
+}
+MARKER_ON_PAGE = {
+    0: [("ellipse", (200, 150), (53, 100), 0, 360)],
+    8: [("ellipse", (200, 94), (39, 45), 0, 360), ("ellipse", (200, 200), (49, 57), 0, 360)],
+    9: [("ellipse", (194, 94), (50, 50), 0, 360), ("line", (244, 94), (231, 262))],
+}
+
+
+def _draw(canvas: np.ndarray, strokes: list, value: float, width: int) -> np.ndarray:
+    for kind, *args in strokes:
+        if kind == "ellipse":
+            centre, axes, start, end = args
+            cv2.ellipse(canvas, centre, axes, 0, start, end, value, width, cv2.LINE_AA)
+        else:
+            cv2.line(canvas, *args, value, width, cv2.LINE_AA)
+    return canvas
+
+
 def bold_on_pad(label: int) -> np.ndarray:
-    """A digit drawn with a 44 px brush, as large as the pad, its strokes touching the pad's edges."""
-    c = np.zeros((280, 280), np.uint8)
-    if label == 0:
-        cv2.ellipse(c, (140, 140), (108, 125), 0, 0, 360, 255, 44, cv2.LINE_AA)
-    elif label == 9:
-        cv2.ellipse(c, (140, 90), (100, 80), 0, 0, 360, 255, 44, cv2.LINE_AA)
-        cv2.line(c, (240, 90), (220, 280), 255, 44, cv2.LINE_AA)
-    else:  # a 3 whose bows run off the pad's top, right and bottom edges
-        cv2.ellipse(c, (130, 70), (130, 75), 0, -180, 90, 255, 44, cv2.LINE_AA)
-        cv2.ellipse(c, (130, 210), (140, 80), 0, -90, 180, 255, 44, cv2.LINE_AA)
-    return np.dstack([c, c, c, np.full_like(c, 255)])  # as the pad sends it: opaque RGBA
+    """A digit (0, 3 or 9) drawn with a 44 px brush, as large as the pad, its strokes touching the
+    pad's edges; opaque RGBA, as the pad sends it."""
+    c = _draw(np.zeros((280, 280), np.uint8), BOLD_ON_PAD[label], 255, 44)
+    return np.dstack([c, c, c, np.full_like(c, 255)])
 
 
 def marker_photo(label: int) -> np.ndarray:
-    """A 400x300 RGB photo of a digit written with a thick marker (43 px), on a page lit from the right."""
-    ink = np.zeros((300, 400), np.float32)
-    if label == 0:
-        cv2.ellipse(ink, (200, 150), (53, 100), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-    elif label == 8:
-        cv2.ellipse(ink, (200, 94), (39, 45), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-        cv2.ellipse(ink, (200, 200), (49, 57), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-    else:  # a 9: a loop and a stem
-        cv2.ellipse(ink, (194, 94), (50, 50), 0, 0, 360, 1.0, 43, cv2.LINE_AA)
-        cv2.line(ink, (244, 94), (231, 262), 1.0, 43, cv2.LINE_AA)
+    """A 400x300 photo of a digit (0, 8 or 9) written with a thick marker (43 px), on a page lit from
+    the right."""
+    ink = _draw(np.zeros((300, 400), np.float32), MARKER_ON_PAGE[label], 1.0, 43)
     _ys, xs = np.mgrid[0:300, 0:400]
     paper = 60 + 180 * xs / 400 + np.random.default_rng(label).normal(0, 3, (300, 400))
     photo = np.clip(paper * (1 - 0.75 * ink), 0, 255).astype(np.uint8)
