@@ -9,7 +9,7 @@ from mnist_lab import charts, config, filters, i18n, preprocess, runs
 from mnist_lab.errors import LabError, Message
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_FILES = [ROOT / "app.py", ROOT / "ui.py", *sorted((ROOT / "pages").glob("*.py"))]
+APP_FILES = [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
 ENGINE_FILES = sorted((ROOT / "mnist_lab").glob("*.py"))
 
 

@@ -81,7 +81,7 @@ def _on_language_change() -> None:
     st.session_state["lang"] = st.session_state["_lang_radio"]
 
 
-APP = str(Path(__file__).with_name("app.py").resolve())
+APP = str((Path(__file__).parent.parent / "app.py").resolve())
 
 
 def _run_inside_the_frame() -> None:
