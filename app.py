@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 
 ui.server_setup()
-tr = ui.translator()
+tr = ui.language()
 page = st.navigation(ui.navigation(tr))
 st.set_page_config(page_title=f"{page.title} · MNIST Lab", page_icon=":material/draw:", layout="wide")
 ui.sidebar(tr)

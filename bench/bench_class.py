@@ -34,7 +34,7 @@ RECIPE = dict(optimizer="adam", lr=0.01, batch_size=128, epochs=1, normalize="st
 OLD_START = """
 import json, sys
 from mnist_lab import jobs
-from mnist_lab.train import make_config
+from mnist_lab.config import make_config
 cfg = make_config("lenet5", "fast", **json.loads(sys.argv[3])).to_dict()
 print(jobs.start_run(cfg, sys.argv[1], sys.argv[2]).run_id)
 """

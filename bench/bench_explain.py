@@ -48,9 +48,10 @@ def main() -> int:
     import numpy as np
     import torch
 
-    from mnist_lab import explain, projection
+    from mnist_lab import explain, projection, sidefiles
     from mnist_lab.checkpoints import default_checkpoint, load_model
     from mnist_lab.data import load_dataset
+    from mnist_lab.registry import MODELS
 
     torch.set_num_threads(1)
     ckpt = Path(args.checkpoint) if args.checkpoint else default_checkpoint()
@@ -64,7 +65,7 @@ def main() -> int:
         ("smoothgrad", "grey"),
         ("gradcam", "grey"),
     ]
-    if explain.gradcam_layer(model) is None:
+    if MODELS[meta.model].gradcam_layer is None:
         settings = settings[:-1]
     ms: dict[str, list[float]] = {}
     corr: dict[str, list[float]] = {}
@@ -105,7 +106,7 @@ def main() -> int:
     except (subprocess.CalledProcessError, ValueError) as e:
         out["umap"] = f"not measured: {str(e)[:200]}"
     target = ckpt if args.save else Path(os.environ.get("TMPDIR", "/tmp")) / "bench_explain.pt"
-    file = projection.save(target, saved, path=projection.path_for(target))
+    file = projection.save(target, saved, path=sidefiles.beside(target, sidefiles.PROJECTIONS))
     t0 = time.perf_counter()
     projection.load(target, meta.epoch, data.test.labels.numpy())
     out["revisit_load_ms"] = round(1000 * (time.perf_counter() - t0), 1)

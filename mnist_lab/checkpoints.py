@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import DATASETS, INPUT_SIZES, NORMALIZE
+from .config import DATASETS, NORMALIZE
 from .errors import LabError
 from .files import atomic_write
+from .registry import MODELS
+from .settings import settings
 
 if TYPE_CHECKING:  # torch loads only where weights are read or written
     import torch
@@ -49,11 +51,11 @@ class ModelMeta:
     @classmethod
     def from_dict(cls, d: dict, name: str = "checkpoint") -> ModelMeta:
         """Read a saved meta, filling what older checkpoints left out; CheckpointError if it is unusable."""
-        if d.get("model") not in INPUT_SIZES:
+        if d.get("model") not in MODELS:
             raise CheckpointError("error.checkpoint.unknown_model", file=name, model=repr(d.get("model")))
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in d.items() if k in known and v is not None}
-        values.setdefault("pad", (INPUT_SIZES[d["model"]] - 28) // 2)
+        values.setdefault("pad", MODELS[d["model"]].pad)
         if values.get("dataset") not in DATASETS:
             values["dataset"] = "mnist"
         values.setdefault("normalize", "minmax")
@@ -70,37 +72,7 @@ class ModelMeta:
 def cache_dir() -> Path:
     """Where what is computed from a model and too big to keep beside it goes: $MNIST_LAB_CACHE, else
     the user's cache folder (~/.cache/mnist_lab/models)."""
-    if os.environ.get("MNIST_LAB_CACHE"):
-        return Path(os.environ["MNIST_LAB_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mnist_lab" / "models"
-
-
-def side_file(checkpoint, suffix: str) -> Path:
-    """Where a file computed from a checkpoint (its predictions, its digit map) is written: beside it,
-    except for a model in the package's own folder, which is read-only once installed and whose
-    shipped side files were made from the real MNIST (a different test set must not overwrite them):
-    the user's cache folder, under a name that changes with the checkpoint."""
-    checkpoint = Path(checkpoint)
-    beside = checkpoint.with_name(checkpoint.stem + suffix)
-    if checkpoint.resolve().parent != ASSETS.resolve():
-        return beside
-    import hashlib
-
-    try:
-        stamp = checkpoint.stat().st_mtime_ns
-    except OSError:
-        stamp = 0
-    digest = hashlib.sha1(f"{checkpoint.resolve()}:{stamp}".encode()).hexdigest()[:12]
-    return cache_dir() / f"{checkpoint.stem}-{digest}{suffix}"
-
-
-def side_files(checkpoint, suffix: str) -> list[Path]:
-    """Where to look for such a file, in order: beside the checkpoint (what it shipped or was saved
-    with), then where the app writes one."""
-    checkpoint = Path(checkpoint)
-    beside = checkpoint.with_name(checkpoint.stem + suffix)
-    written = side_file(checkpoint, suffix)
-    return [beside] if written == beside else [beside, written]
+    return settings().cache
 
 
 def default_checkpoint() -> Path:

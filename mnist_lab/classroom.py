@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .runs import ACTIVE, RunInfo, RunStore
+from .settings import settings
 
 # the hyperparameters the board compares (config keys), in the order a class discusses them
 KNOBS = ("model", "optimizer", "lr", "batch_size", "epochs", "augment")
@@ -77,13 +78,23 @@ def counts(infos: list[RunInfo]) -> dict[str, int]:
     return out
 
 
+def busy(infos: list[RunInfo]) -> bool:
+    """Whether a run waits or trains (the board then looks again sooner)."""
+    return any(i.status in ACTIVE for i in infos)
+
+
+def finished(rows: list[BoardRow]) -> list[BoardRow]:
+    """The rows with a test accuracy: the runs that are done."""
+    return [r for r in rows if r.accuracy is not None]
+
+
 # ---------------------------------------------------------------- the teacher's password
 
 
 def teacher_password(secrets: dict | None = None) -> str | None:
     """The teacher's password: `teacher_password` in .streamlit/secrets.toml, else $MNIST_LAB_TEACHER_PASSWORD.
     None when neither is set (the Teacher page then only says how to set one)."""
-    value = (secrets or {}).get("teacher_password") or os.environ.get("MNIST_LAB_TEACHER_PASSWORD")
+    value = (secrets or {}).get("teacher_password") or settings().teacher_password
     return str(value) if value else None
 
 
@@ -113,6 +124,14 @@ class Throttle:
     def succeeded(self) -> None:
         with self.lock:
             self.failures = 0
+
+    def check(self, given: str, expected: str) -> bool:
+        """Whether the password is right; a wrong one is answered only after the delay, which grows."""
+        if password_ok(given, expected):
+            self.succeeded()
+            return True
+        time.sleep(self.failed())
+        return False
 
 
 # ---------------------------------------------------------------- archiving a lesson

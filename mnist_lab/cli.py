@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import config
+from . import config, registry
 from .errors import LabError
 
 T_START = time.perf_counter()
@@ -51,12 +51,12 @@ def build_parser() -> Parser:
     t = sub.add_parser("train", help="train a model and follow it to the end; writes a run folder under --runs-dir")
     _train_settings(t)
     t.add_argument("--run-dir", help="train the run prepared in this folder now, in this process (a cluster job)")
-    _launch_options(t, student_required=False)
+    _launch_options(t)
     _common(t, runs=True)
 
     s = sub.add_parser("submit", help="queue a run like the app's Start button, print its id and return")
     _train_settings(s)
-    _launch_options(s, student_required=True)
+    _launch_options(s)
     _common(s, runs=True)
 
     w = sub.add_parser("worker", help="train queued runs one after another (the app and submit start these)")
@@ -93,7 +93,7 @@ def build_parser() -> Parser:
 
 
 def _train_settings(t: Parser) -> None:
-    t.add_argument("--model", default="lenet5", help=f"one of {', '.join(config.INPUT_SIZES)} (default lenet5)")
+    t.add_argument("--model", default="lenet5", help=f"one of {', '.join(registry.MODELS)} (default lenet5)")
     t.add_argument("--preset", default="fast", help=f"one of {', '.join(config.PRESETS)} (default fast)")
     t.add_argument("--optimizer", help=f"one of {', '.join(config.OPTIMIZERS)}")
     t.add_argument("--lr", type=_number, help="learning rate")
@@ -115,8 +115,8 @@ def _train_settings(t: Parser) -> None:
     t.add_argument("--train-limit", type=_int, help="use only the first N training images")
 
 
-def _launch_options(p: Parser, student_required: bool) -> None:
-    p.add_argument("--student", required=student_required, help="the name shown with the run on the class board")
+def _launch_options(p: Parser) -> None:
+    p.add_argument("--student", help="the name shown with the run on the class board (submit needs one)")
     p.add_argument(
         "--backend",
         choices=("local", "ray"),
@@ -195,36 +195,28 @@ TRAIN_SETTINGS = (
 )
 
 
-def _config(args) -> config.TrainConfig:
-    return config.make_config(args.model, args.preset, **{k: getattr(args, k) for k in TRAIN_SETTINGS})
+def _submit(args):
+    """Check the run and queue it, as the Train page's Start button does. A terminal has no browser
+    session: submit counts the student's runs instead, so a script submitting as Ana is held to what
+    Ana's browser is held to."""
+    from .jobs.submit import submit
 
-
-def _launcher(args):
-    from .jobs import launcher
-
-    return launcher(args.runs_dir, args.data, args.backend, args.ray_address)
-
-
-def _start(args):
-    """Check the settings and the data, then queue the run: (launcher, run)."""
-    cfg = _config(args)
-    launch = _launcher(args)
-    if launch.backend == "local":  # a Ray node reads the data where the cluster keeps it
-        from .data import find_dataset, not_found, resolve_root
-
-        if find_dataset(cfg.dataset, args.data) is None:
-            raise not_found(cfg.dataset, resolve_root(args.data))
-    student = None
-    if getattr(args, "student", None) is not None:
-        from .runs import student_name
-
-        student = student_name(args.student)
-    return launch, launch.start(cfg.to_dict(), student)
+    return submit(
+        args.model,
+        args.preset,
+        {k: getattr(args, k) for k in TRAIN_SETTINGS},
+        student=args.student,
+        require_student=args.command == "submit",
+        runs_dir=args.runs_dir,
+        data_root=args.data,
+        backend=args.backend,
+        ray_address=args.ray_address,
+    )
 
 
 def cmd_submit(args) -> int:
     """Queue a run and return at once (what the Train page's Start button does)."""
-    _, run = _start(args)
+    run = _submit(args)
     print(json.dumps({"run_id": run.run_id}) if args.json else run.run_id)
     return 0
 
@@ -233,10 +225,13 @@ def cmd_train(args) -> int:
     """Queue a run and follow it to its end, printing progress; Ctrl-C stops it (and keeps what it learned)."""
     if args.run_dir:
         return _execute(args)
+    from .jobs.launchers import launcher
+    from .jobs.queue import runs_ahead, stop
     from .metrics import MetricsTail
     from .runs import ACTIVE
 
-    launch, run = _start(args)
+    run = _submit(args)
+    launch = launcher(args.runs_dir, args.data, args.backend, args.ray_address)
     progress, tail = Progress(quiet=args.json), MetricsTail(run.metrics_path)
     said_queued = args.json
     stopping = False
@@ -250,8 +245,6 @@ def cmd_train(args) -> int:
                     progress(ev)
                 break
             if st["state"] == "queued" and not said_queued:
-                from .jobs import runs_ahead
-
                 print(f"queued: {runs_ahead(run) or 0} run(s) ahead", file=sys.stderr)
                 said_queued = True
             if st["state"] == "queued":
@@ -262,7 +255,7 @@ def cmd_train(args) -> int:
                 return 130
             stopping = True
             print("stopping (Ctrl-C again to leave it running)...", file=sys.stderr)
-            launch.stop(run)
+            stop(run)
     end = tail.last("end") or {}
     summary = {
         "run_id": run.run_id,
@@ -302,9 +295,9 @@ def _execute(args) -> int:
         raise UsageError(f"--run-dir {args.run_dir}: no config.json there")
     if run.status().get("backend") != "ray":  # on a cluster the run's owner is the app server's worker
         run.set_status("running", pid=os.getpid(), started=time.time())
-    from .jobs import env_int
+    from .settings import settings
 
-    threads = env_int("MNIST_LAB_TRAIN_THREADS")
+    threads = settings().train_threads
     if threads:  # a cluster job's share of its node's cores
         import torch
 

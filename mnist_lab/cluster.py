@@ -10,14 +10,14 @@ the job, which saves its checkpoint), not through a STOP file that NFS may hide 
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from pathlib import Path
 
 from .errors import Message
-from .jobs import LaunchError, env_float
+from .jobs.launchers import LaunchError
 from .runs import Run
+from .settings import settings
 
 TERMINAL = ("SUCCEEDED", "FAILED", "STOPPED")
 ENDED = ("done", "stopped", "failed", "interrupted")
@@ -47,7 +47,7 @@ def make_client(address: str, token: str | None = None):
         from ray.job_submission import JobSubmissionClient
     except ImportError:
         raise LaunchError("error.ray.not_installed") from None
-    token = token or os.environ.get("MNIST_LAB_RAY_TOKEN") or os.environ.get("RAY_AUTH_TOKEN")
+    token = token or settings().ray_token
     headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
         return JobSubmissionClient(address, headers=headers)
@@ -66,10 +66,11 @@ class RayExecutor:
         self.client = client or make_client(address)
         # how long the cluster may stay silent before its runs count as lost (a school network hiccups)
         self.poll_s = poll_s
-        self.lost_after_s = lost_after_s if lost_after_s is not None else env_float("MNIST_LAB_RAY_LOST_AFTER_S", 60.0)
-        self.cpus = env_float("MNIST_LAB_RAY_CPUS_PER_RUN", 1.0)
-        self.gpus = env_float("MNIST_LAB_RAY_GPUS_PER_RUN", 0.0)
-        self.python = os.environ.get("MNIST_LAB_RAY_PYTHON", "python")
+        s = settings()
+        self.lost_after_s = lost_after_s if lost_after_s is not None else s.ray_lost_after_s
+        self.cpus = s.ray_cpus_per_run
+        self.gpus = s.ray_gpus_per_run
+        self.python = s.ray_python
 
     def entrypoint(self, run: Run) -> str:
         cmd = [self.python, "-m", "mnist_lab", "train", "--run-dir", str(run.path.resolve())]

@@ -1,4 +1,4 @@
-"""Training settings: the presets, the checked TrainConfig, and the model names.
+"""Training settings: the presets, the checked TrainConfig and its checks (the models are in registry.py).
 
 No torch in here: the CLI builds its parser and `submit` queues a run with this module alone;
 torch (about 1.5 s to import) loads only in a worker that trains.
@@ -10,9 +10,8 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from .errors import LabError
+from .registry import MODELS
 
-# model name -> the input side it expects (32: MNIST padded by 2 px); models.py builds them
-INPUT_SIZES = {"simple_cnn": 32, "lenet5": 28, "mlp": 28, "modern_cnn": 28}
 DATASETS = ("mnist", "fashion")
 PRESETS: dict[str, dict] = {
     # seed 000: the 4-layer CNN notebook (Keras-style SGD, images scaled to 0..1, padded to 32x32)
@@ -41,21 +40,24 @@ class ConfigError(LabError, ValueError):
     """A training setting is out of range."""
 
 
+_FAST = PRESETS["fast"]  # a TrainConfig() is the fast preset: its defaults come from there alone
+
+
 @dataclass
 class TrainConfig:
     model: str = "lenet5"
     preset: str = "fast"
     dataset: str = "mnist"
-    optimizer: str = "adam"
-    lr: float = 0.006
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    batch_size: int = 128
-    epochs: int = 3
+    optimizer: str = _FAST["optimizer"]
+    lr: float = _FAST["lr"]
+    momentum: float = _FAST["momentum"]
+    weight_decay: float = _FAST["weight_decay"]
+    batch_size: int = _FAST["batch_size"]
+    epochs: int = _FAST["epochs"]
     seed: int = 0
     device: str = "auto"
-    normalize: str = "standardize"
-    schedule: str = "onecycle"
+    normalize: str = _FAST["normalize"]
+    schedule: str = _FAST["schedule"]
     augment: bool = False
     train_limit: int | None = None
 
@@ -99,7 +101,7 @@ def _is_whole(v) -> bool:
 def validate(cfg: TrainConfig) -> None:
     """Raise ConfigError for the first setting out of range."""
     checks = [
-        (cfg.model in INPUT_SIZES, "unknown_model", dict(model=cfg.model, choices=_names(INPUT_SIZES))),
+        (cfg.model in MODELS, "unknown_model", dict(model=cfg.model, choices=_names(MODELS))),
         (cfg.dataset in DATASETS, "unknown_dataset", dict(dataset=cfg.dataset, choices=_names(DATASETS))),
         (cfg.optimizer in OPTIMIZERS, "unknown_optimizer", dict(optimizer=cfg.optimizer, choices=_names(OPTIMIZERS))),
         (cfg.schedule in SCHEDULES, "unknown_schedule", dict(schedule=cfg.schedule, choices=_names(SCHEDULES))),

@@ -13,13 +13,14 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .config import DATASETS
 from .errors import LabError
 from .files import atomic_write_bytes
+from .settings import settings
 
 if TYPE_CHECKING:  # torch loads where tensors are made: finding the files (the CLI's submit) needs none
     import torch
@@ -82,12 +83,7 @@ class Dataset:
 
 def resolve_root(data_arg: str | os.PathLike | None = None) -> Path:
     """The data folder: the argument, else $MNIST_LAB_DATA, else the user cache folder."""
-    if data_arg:
-        return Path(data_arg).expanduser()
-    if os.environ.get("MNIST_LAB_DATA"):
-        return Path(os.environ["MNIST_LAB_DATA"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "mnist_lab"
+    return Path(data_arg).expanduser() if data_arg else settings().data
 
 
 # ---------------------------------------------------------------- file readers
@@ -321,3 +317,56 @@ def class_means(split: Split) -> np.ndarray:
     sums.index_add_(0, split.labels, split.images.reshape(len(split), -1).double())
     counts = torch.bincount(split.labels, minlength=10).clamp(min=1).double()
     return (sums / counts[:, None]).reshape(10, 28, 28).float().numpy()
+
+
+# ---------------------------------------------------------------- browsing a split
+
+
+def describe(split: Split) -> dict[str, str]:
+    """A split's two arrays as a table row says them: images and labels (shape and type), the pixel range."""
+    return {
+        "images": f"{tuple(split.images.shape)} {split.images.dtype}",
+        "labels": f"{tuple(split.labels.shape)} {split.labels.dtype}",
+        "range": f"{int(split.images.min())}..{int(split.images.max())}",
+    }
+
+
+def browse(split: Split, cls: int | None = None, seed: int = 0) -> np.ndarray:
+    """The indices of a split's digits to look through, all or one class's: in order, or shuffled by a
+    seed (0: in order)."""
+    pool = np.arange(len(split)) if cls is None else np.flatnonzero(np.asarray(split.labels) == cls)
+    return np.random.default_rng(seed).permutation(pool) if seed else pool
+
+
+def page_count(n: int, size: int) -> int:
+    """How many pages of `size` hold n things (one, even for none)."""
+    return max(1, -(-n // size))
+
+
+def page_of(items, number: int, size: int):
+    """Page `number` (from 1) of a list or an array, `size` to a page."""
+    return items[(number - 1) * size : number * size]
+
+
+class Stage(NamedTuple):
+    key: str  # raw, minmax, standardize, padded
+    image: np.ndarray  # float32 (28, 28), or (32, 32) padded
+    low: float
+    high: float
+    mean: float
+
+
+def input_stages(img) -> list[Stage]:
+    """One uint8 digit (28, 28) on its way into a network: as it is, scaled to 0..1 (minmax),
+    standardised with MNIST's mean and deviation, and scaled and padded to 32x32 (for a model made for
+    bigger pictures)."""
+    import torch
+
+    x = torch.from_numpy(np.ascontiguousarray(img, dtype=np.uint8))[None]
+    arrays = {
+        "raw": x[0].numpy().astype(np.float32),
+        "minmax": to_float(x, "minmax")[0, 0].numpy(),
+        "standardize": to_float(x, "standardize")[0, 0].numpy(),
+        "padded": to_float(x, "minmax", pad=2)[0, 0].numpy(),
+    }
+    return [Stage(k, a, float(a.min()), float(a.max()), float(a.mean())) for k, a in arrays.items()]

@@ -21,7 +21,9 @@ from torch import nn
 from .checkpoints import ModelMeta
 from .data import to_float
 from .errors import LabError
+from .inference import device_of, forward
 from .models import build_model, eval_mode
+from .registry import MODELS
 
 METHODS = ("occlusion", "smoothgrad", "gradcam")
 BASELINES = ("grey", "blur", "black")
@@ -50,18 +52,6 @@ def model_input(img: np.ndarray, meta: ModelMeta) -> torch.Tensor:
 def _crop(attr: torch.Tensor, pad: int) -> np.ndarray:
     a = attr.detach().float()[0, 0].cpu().numpy()
     return np.ascontiguousarray(a[pad : a.shape[0] - pad, pad : a.shape[1] - pad] if pad else a, dtype=np.float32)
-
-
-def gradcam_layer(model: nn.Module) -> str | None:
-    """The last convolution followed by a pooling layer (Grad-CAM's usual place); None without one."""
-    children = list(model.named_children())
-    found = None
-    for i, (name, layer) in enumerate(children):
-        if isinstance(layer, nn.Conv2d) and any(
-            isinstance(later, (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)) for _, later in children[i + 1 :]
-        ):
-            found = name
-    return found
 
 
 def _baseline(img: np.ndarray, meta: ModelMeta, kind: str) -> torch.Tensor | float:
@@ -98,7 +88,7 @@ def attribution(
         raise ExplainError("error.explain.method", method=method, choices=", ".join(METHODS))
     if not 0 <= int(target) <= 9:
         raise ExplainError("error.explain.target", target=target)
-    x = model_input(img, meta).to(next(model.parameters()).device)
+    x = model_input(img, meta).to(device_of(model))
     t0 = time.perf_counter()
     with _LOCK, eval_mode(model), torch.enable_grad():
         if method == "occlusion":
@@ -121,7 +111,7 @@ def attribution(
                 target=int(target),
             )
         else:
-            layer = gradcam_layer(model)
+            layer = MODELS[meta.model].gradcam_layer
             if layer is None:
                 raise ExplainError("error.explain.no_conv", model=meta.model)
             # Captum hooks the layer while it works: on a private copy, so that another session's
@@ -150,22 +140,38 @@ def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(spearmanr(a, b).statistic)
 
 
+# the sanity check's thresholds: a trained map that ranks the pixels like the scrambled network's
+# (above SAME) mostly redraws the picture; one unlike it (below DIFFERS) shows what the network learned
+SAME, DIFFERS = 0.7, 0.3
+
+
+def verdict(correlation: float) -> str:
+    """What the sanity check says of a map, from its rank correlation with the scrambled network's:
+    "same", "partly" or "differs" (the explain.check.* texts)."""
+    if correlation > SAME:
+        return "same"
+    return "differs" if correlation < DIFFERS else "partly"
+
+
+def signed(method: str) -> bool:
+    """Whether a method's maps have a sign, evidence for and against the class (occlusion's); the
+    others say only how much each place matters."""
+    return method == "occlusion"
+
+
 # ---------------------------------------------------------------- what the network finds alike
 
 
 def features(model: nn.Module, meta: ModelMeta, images, batch_size: int = 500, progress=None) -> np.ndarray:
-    """The penultimate layer (the input of the last Linear layer) for uint8 images (N, 28, 28)."""
-    children = list(model.children())
-    body = nn.Sequential(*children[:-1]) if isinstance(children[-1], nn.Linear) else model
-    images = images if torch.is_tensor(images) else torch.from_numpy(np.ascontiguousarray(images, np.uint8))
-    device = next(model.parameters()).device
-    out = []
-    with eval_mode(model), torch.no_grad():
-        for i in range(0, len(images), batch_size):
-            x = to_float(images[i : i + batch_size].to(device), meta.normalize, meta.pad)
-            out.append(body(x).flatten(1).float().cpu().numpy())
-            if progress:
-                progress((i + batch_size) / max(len(images), 1))
+    """The penultimate features (the registry's feature_layer, which feeds the last Linear layer) of
+    uint8 images (N, 28, 28)."""
+    layer = MODELS[meta.model].feature_layer
+    out = [
+        y.flatten(1).float().cpu().numpy()
+        for _, y in forward(
+            model, images, meta.normalize, meta.pad, batch_size=batch_size, upto=layer, progress=progress
+        )
+    ]
     return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import cv2
 import numpy as np
 import torch
@@ -31,6 +33,32 @@ def output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
     if n + 2 * padding < k:
         raise FilterError("error.filter.kernel_too_big", k=k, n=n + 2 * padding)
     return (n + 2 * padding - k) // stride + 1
+
+
+def output_shape(shape: tuple[int, ...], k: int = 3, stride: int = 1, padding: int = 0) -> tuple[int, int]:
+    """(height, width) of a conv output for a picture of this shape."""
+    return output_size(shape[0], k, stride, padding), output_size(shape[1], k, stride, padding)
+
+
+def size_formulas(shape: tuple[int, ...], k: int = 3, stride: int = 1, padding: int = 0) -> list[str]:
+    """The output-size sum in LaTeX for each side of a picture, longer side first (one for a square)."""
+    return [
+        rf"\left\lfloor \frac{{{n} + 2\cdot{padding} - {k}}}{{{stride}}} \right\rfloor + 1"
+        f" = {output_size(n, k, stride, padding)}"
+        for n in sorted(set(shape[:2]), reverse=True)
+    ]
+
+
+def kernel_from(cells) -> np.ndarray:
+    """A kernel typed into a table, as float32: an empty or impossible number counts as 0."""
+    with np.errstate(over="ignore"):
+        kernel = np.asarray(cells, dtype=np.float64).astype(np.float32)
+    return np.nan_to_num(kernel, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def signed(kernel: np.ndarray) -> bool:
+    """Whether a kernel has a negative weight, so that its outputs can be negative (drawn blue to red)."""
+    return bool((np.asarray(kernel) < 0).any())
 
 
 def _check(img: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> tuple[np.ndarray, np.ndarray]:
@@ -66,6 +94,23 @@ def filter_torch(img: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: 
 def convolve_true(img: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Textbook convolution: flip the kernel both ways, then correlate."""
     return filter_cv2(img, np.asarray(kernel)[::-1, ::-1], stride, padding)
+
+
+class Comparison(NamedTuple):
+    correlation: np.ndarray  # cv2.filter2D's output
+    convolution: np.ndarray  # the kernel turned 180 degrees first
+    libraries_apart: float  # the most OpenCV and PyTorch differ: rounding only
+    flip_apart: float  # the most correlation and convolution differ
+    symmetric: bool  # the kernel equals itself turned 180 degrees: correlation and convolution agree
+
+
+def compare(img: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0) -> Comparison:
+    """One grey picture filtered by OpenCV and by PyTorch (the same cross-correlation) and by a textbook
+    convolution, and how far apart the three are."""
+    a, b = filter_cv2(img, kernel, stride, padding), filter_torch(img, kernel, stride, padding)
+    c = convolve_true(img, kernel, stride, padding)
+    k = np.asarray(kernel)
+    return Comparison(a, c, float(np.abs(a - b).max()), float(np.abs(a - c).max()), np.array_equal(k, k[::-1, ::-1]))
 
 
 def filter_channels(img: np.ndarray, kernel: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:

@@ -121,6 +121,19 @@ def class_names(dataset: str, lang: str = DEFAULT) -> list[str]:
     return [str(k) for k in range(10)]
 
 
+def class_label(dataset: str, k: int, lang: str = DEFAULT) -> str:
+    """A class with its number where the name is not one: '3' for MNIST, '3 · Dress' for Fashion-MNIST."""
+    name = class_names(dataset, lang)[k]
+    return name if name == str(k) else f"{k} · {name}"
+
+
+def top_answers(probs, names: list[str], k: int = 3) -> str:
+    """The k likeliest classes (names: class_names()), likeliest first: '7 (91.2%) · 1 (5.0%) · 9 (1.1%)'."""
+    probs = [float(p) for p in probs]
+    ranked = sorted(range(len(probs)), key=lambda c: -probs[c])[:k]
+    return " · ".join(f"{names[c]} ({probs[c]:.1%})" for c in ranked)
+
+
 def placeholders(text: str) -> set[str]:
     """The {names} a string expects."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}

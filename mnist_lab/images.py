@@ -101,6 +101,15 @@ def to_gray(img: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(img[..., :3], dtype=np.float32), cv2.COLOR_RGB2GRAY)
 
 
+def grey_if_grey(img: np.ndarray) -> np.ndarray:
+    """A colour picture whose three channels are equal (a grey picture saved as RGB) as its one grey
+    channel HxW; any other picture as it is."""
+    img = np.asarray(img)
+    if img.ndim == 3 and img.shape[2] == 3 and (img[..., :1] == img[..., 1:]).all():
+        return img[..., 0]
+    return img
+
+
 def fit(img: np.ndarray, side: int = 192) -> np.ndarray:
     """Shrink a picture so its longer side is at most `side` pixels (charts of big pictures are slow)."""
     h, w = img.shape[:2]

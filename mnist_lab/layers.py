@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .inference import device_of
 from .models import eval_mode
 
 
@@ -25,9 +26,20 @@ def activations(model: nn.Module, x: torch.Tensor) -> list[tuple[str, str, np.nd
         x = x[None]
     out = []
     with eval_mode(model), torch.no_grad():
-        x = x.to(next(model.parameters(), torch.empty(0)).device)
+        x = x.to(device_of(model))
         for name, layer in model.named_children():
             x = layer(x)
             # copy now: a later in-place layer (ReLU(inplace=True)) would change this tensor
             out.append((name, type(layer).__name__, x[0].detach().cpu().numpy().copy()))
     return out
+
+
+def look_inside(model: nn.Module, img: np.ndarray, normalize: str, pad: int):
+    """What Feature maps shows of one 28x28 uint8 digit: (its probabilities, every layer's output, the
+    conv filters by layer, the model's input shape)."""
+    from .data import to_float
+    from .evaluate import predict_proba
+
+    probs = predict_proba(model, img, normalize, pad)[0]
+    x = to_float(torch.from_numpy(np.ascontiguousarray(img, dtype=np.uint8))[None], normalize, pad)
+    return probs, activations(model, x), dict(conv_filters(model)), tuple(x.shape[1:])

@@ -36,24 +36,28 @@ class MetricsTail:
         self.path = Path(path)
         self.events: list[dict] = []
         self.offset = 0
+        self._latest: dict[str, dict] = {}  # type -> its newest event: a live page asks every half second
 
     def read(self) -> list[dict]:
         new, self.offset = read_jsonl(self.path, self.offset)
         self.events += new
+        self._latest.update((e.get("type"), e) for e in new)
         return new
 
-    def of_type(self, kind: str) -> list[dict]:
-        return [e for e in self.events if e.get("type") == kind]
-
     def last(self, kind: str) -> dict | None:
-        return next((e for e in reversed(self.events) if e.get("type") == kind), None)
+        return self._latest.get(kind)
+
+
+def of_type(events: list[dict], kind: str) -> list[dict]:
+    """The events of one type ("start", "batch", "epoch", "end"), in order."""
+    return [e for e in events if e.get("type") == kind]
 
 
 def thin(events: list[dict], limit: int = 3000) -> list[dict]:
     """Every event but batches, and at most `limit` evenly spaced batch events (charts stay fast)."""
-    batches = [e for e in events if e.get("type") == "batch"]
+    batches = of_type(events, "batch")
     if len(batches) <= limit:
         return events
     step = -(-len(batches) // limit)
-    keep = {id(e) for e in batches[::step]} | {id(batches[-1])}
-    return [e for e in events if e.get("type") != "batch" or id(e) in keep]
+    dropped = {id(e) for e in batches} - {id(e) for e in batches[::step]} - {id(batches[-1])}
+    return [e for e in events if id(e) not in dropped]

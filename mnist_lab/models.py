@@ -1,28 +1,20 @@
-"""The models, by name. Each is an nn.Sequential of named layers, so pages can walk them in order.
+"""How each model of the registry (registry.MODELS) is built: the function with the model's name.
 
-Their titles and descriptions are in the catalog (`model.title.NAME`, `model.desc.NAME`), so they
-read in the user's language; their names and input sizes are in `config.INPUT_SIZES`.
+Each is an nn.Sequential of named layers, so pages can walk them in order; registry.py says what
+else every model keeps to.
 """
 
 from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .config import INPUT_SIZES
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    name: str
-    input_size: int  # 28, or 32 for a model that expects MNIST padded by 2 px
-    build: Callable[[], nn.Sequential]
+from .registry import MODELS
 
 
 def _seq(*layers: tuple[str, nn.Module]) -> nn.Sequential:
@@ -104,10 +96,8 @@ def modern_cnn() -> nn.Sequential:
     )
 
 
-_BUILDERS = {"simple_cnn": simple_cnn, "lenet5": lenet5, "mlp": mlp, "modern_cnn": modern_cnn}
-if _BUILDERS.keys() != INPUT_SIZES.keys():
-    raise RuntimeError("config.INPUT_SIZES and models._BUILDERS must name the same models")
-MODELS: dict[str, ModelSpec] = {name: ModelSpec(name, INPUT_SIZES[name], build) for name, build in _BUILDERS.items()}
+# the builder of each registered model: the function of this module with the model's name
+_BUILDERS = {name: globals()[name] for name in MODELS}
 
 
 @contextmanager
@@ -125,12 +115,7 @@ def build_model(name: str) -> nn.Sequential:
     """A freshly initialised model by registry name."""
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
-    return MODELS[name].build()
-
-
-def input_pad(name: str) -> int:
-    """Zero padding that turns a 28x28 digit into the model's input size."""
-    return (MODELS[name].input_size - 28) // 2
+    return _BUILDERS[name]()
 
 
 def count_params(model: nn.Module) -> int:

@@ -40,6 +40,7 @@ MIN_SIDE = 8  # a photo narrower than this holds no digit (and would shrink to n
 FINE = 4095  # histogram steps where a grey level is too coarse
 # the pictures `Prepared.stages` may hold, in the order a page shows them
 STAGES = ("grey", "background", "ink", "mask", "crop", "fitted")
+SURE = 0.6  # the answer to a prepared digit is trusted from this probability up
 
 
 @dataclass
@@ -441,6 +442,12 @@ def prepare_digit(img: np.ndarray, source: str) -> Prepared:
     if img.size == 0:
         return Prepared(None, "blank")
     return _prepare_pad(img) if source == "pad" else _prepare_photo(img)
+
+
+def unsure(probs) -> bool:
+    """Whether a model's answer to a prepared digit is too weak to trust (its top probability under SURE):
+    a small or off-centre drawing is the usual cause, so the Draw page asks for a bigger, centred one."""
+    return float(np.max(probs)) < SURE
 
 
 def plain_recipe(img: np.ndarray) -> np.ndarray | None:

@@ -9,14 +9,13 @@ UMAP, which have no way to place a point they were not fitted with.
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
 import numpy as np
 
+from . import sidefiles
 from .errors import LabError
-from .files import atomic_write_bytes
 
 KINDS = ("pca", "tsne", "umap")
 N_POINTS = 5000
@@ -27,43 +26,22 @@ class ProjectionError(LabError):
     """A projection that cannot be made here."""
 
 
-def path_for(checkpoint) -> Path:
-    """The projections saved with a checkpoint (for the shipped model, the file it ships)."""
-    checkpoint = Path(checkpoint)
-    return checkpoint.with_name(checkpoint.stem + ".projections.npz")
-
-
 def load(checkpoint, epoch: int | None, labels=None) -> dict[str, np.ndarray]:
     """Whatever has been saved for this checkpoint's epoch and, if given, for these test labels ({} if
     nothing matches: no file, a damaged one, another epoch, another test set)."""
-    from .checkpoints import side_files
 
-    for path in side_files(checkpoint, ".projections.npz"):
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                saved = {k: z[k] for k in z.files}
-        except (OSError, ValueError):
-            continue
+    def matches(saved: dict) -> bool:
         if int(saved.get("epoch", -2)) != (-1 if epoch is None else epoch) or "labels" not in saved:
-            continue
-        if labels is not None:
-            mine = np.asarray(labels)[: len(saved["labels"])]
-            if mine.shape != saved["labels"].shape or not (mine == saved["labels"]).all():
-                continue
-        return saved
-    return {}
+            return False
+        mine = None if labels is None else np.asarray(labels)[: len(saved["labels"])]
+        return mine is None or (mine.shape == saved["labels"].shape and bool((mine == saved["labels"]).all()))
+
+    return sidefiles.load(sidefiles.places(checkpoint, sidefiles.PROJECTIONS), matches) or {}
 
 
 def save(checkpoint, saved: dict[str, np.ndarray], path=None) -> Path:
-    """Save beside the checkpoint (checkpoints.side_file), or at path."""
-    from .checkpoints import side_file
-
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **saved)
-    path = Path(path) if path else side_file(checkpoint, ".projections.npz")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+    """Save where sidefiles puts a checkpoint's digit map, or at path."""
+    return sidefiles.save(Path(path) if path else sidefiles.written(checkpoint, sidefiles.PROJECTIONS), saved)
 
 
 def unavailable(kind: str) -> ProjectionError | None:

@@ -7,10 +7,13 @@ A sweep is one batch of ~37 images: a few milliseconds for a LeNet-sized model o
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from .i18n import Translator
 
 SIDE = 28
 CENTRE = (SIDE - 1) / 2  # pixel centres run 0..27: turning and scaling about 13.5 keeps a digit in place
@@ -38,6 +41,7 @@ SWEEPS: dict[str, SweepSpec] = {
 }
 KINDS = tuple(SWEEPS)
 MIN_INK = 0.1  # thinning stops before a digit keeps less than this share of its bright pixels
+MAX_CHAIN = 8  # stretches of one answer a summary writes out; noise can flip back and forth many times
 
 
 def _spec(kind: str) -> SweepSpec:
@@ -188,6 +192,22 @@ def value_text(kind: str, value: float) -> str:
     """A value as the page writes it (no unit): '-45', '1.20' (never '-0')."""
     d = _spec(kind).decimals
     return f"{round(float(value), d) + 0.0:.{d}f}"
+
+
+def value_label(kind: str, value: float, tr: Translator) -> str:
+    """A value with its unit, in the reader's language: '-45°', '×1.20', 'σ 0.30'."""
+    return tr(f"robust.value.{kind}", v=value_text(kind, value))
+
+
+def summary(values, probs, kind: str, class_names: list[str], tr: Translator, most: int = MAX_CHAIN) -> str:
+    """'7 (−90° to 35°) → 1 (40° to 90°)' in words: the stretches of one answer, left to right (the
+    first `most` of them)."""
+    parts = segments(values, probs)
+    said = [dict(cls=class_names[c], start=value_label(kind, a, tr), end=value_label(kind, b, tr)) for c, a, b in parts]
+    if len(parts) == 1:
+        return tr("robust.steady", **said[0])
+    chain = " → ".join(tr("robust.segment", **s) for s in said[:most]) + (" → …" if len(parts) > most else "")
+    return tr("robust.flipped", n=len(parts) - 1, chain=chain)
 
 
 def sweep_probabilities(model, meta, img, kind: str, steps: int | None = None, seed: int = 0) -> np.ndarray:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .errors import LabError, Message
 from .files import atomic_write_json, read_jsonl
+from .settings import settings
 
 STATES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")
@@ -37,7 +38,7 @@ class BadRunId(LabError, ValueError):
 
 
 def default_runs_dir() -> Path:
-    return Path(os.environ.get("MNIST_LAB_RUNS", "runs"))
+    return settings().runs
 
 
 def check_run_id(run_id: str) -> str:

@@ -15,10 +15,13 @@ import time
 import traceback
 from pathlib import Path
 
-from . import config, jobs
+from . import config
 from .errors import LabError, Message, from_status
 from .files import atomic_write_json
+from .jobs.queue import claim_next, queued
+from .jobs.slots import Slot, max_concurrent, train_threads, workers
 from .runs import Run
+from .settings import settings
 
 POLL_S = 0.5
 
@@ -121,7 +124,7 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
 class LocalExecutor:
     """Trains each run in this process; torch and the datasets stay loaded between runs."""
 
-    def __init__(self, data_root, slot: jobs.Slot):
+    def __init__(self, data_root, slot: Slot):
         self.data_root = data_root
         self.slot = slot
         self.datasets: dict = {}
@@ -130,8 +133,8 @@ class LocalExecutor:
         import torch
 
         # the cores are shared by the workers training now: a run alone gets them all, a class one each
-        busy = sum(1 for w in jobs.workers(run.path.parent) if w.run_id)
-        torch.set_num_threads(jobs.train_threads(max(1, busy)))
+        busy = sum(1 for w in workers(run.path.parent) if w.run_id)
+        torch.set_num_threads(train_threads(max(1, busy)))
         gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if gpus > 1 and self.slot.index is not None:
             # spread the slots over the GPUs (a run's "cuda" means the current device), or every
@@ -155,9 +158,9 @@ class Worker:
         self.data_root = data_root
         self.backend = backend
         self.ray_address = ray_address
-        self.idle_s = idle_s if idle_s is not None else jobs.env_float("MNIST_LAB_WORKER_IDLE", jobs.WORKER_IDLE_S)
-        self.limit = jobs.max_concurrent(backend)
-        self.slot = jobs.Slot(self.root, self.limit)
+        self.idle_s = idle_s if idle_s is not None else settings().worker_idle
+        self.limit = max_concurrent(backend)
+        self.slot = Slot(self.root, self.limit)
         self.card = self.root / ".workers" / f"{os.getpid()}.json"
         self.started = time.time()
         self.executor = None
@@ -193,13 +196,13 @@ class Worker:
             self._announce(None)  # the slot is taken: launchers stop counting this worker as starting
             idle_since = time.monotonic()
             while self.root.is_dir() and not stop.terminated:
-                run = jobs.claim_next(self.root, os.getpid(), self.backend)
+                run = claim_next(self.root, os.getpid(), self.backend)
                 if run is None:
                     if time.monotonic() - idle_since > self.idle_s:
                         # free the slot first, then look once more: a run queued at this moment was
                         # either seen here, or its launcher saw the free slot and started a worker
                         self.slot.release()
-                        if not jobs.queued(self.root) or not self.slot.try_acquire():
+                        if not queued(self.root) or not self.slot.try_acquire():
                             return 0
                         idle_since = time.monotonic()
                     time.sleep(POLL_S)
@@ -221,5 +224,5 @@ class Worker:
 
 def _lower_priority() -> None:
     """Training yields the CPU to the app server: students' clicks stay quick while runs train."""
-    with contextlib.suppress(OSError, ValueError):
-        os.nice(int(os.environ.get("MNIST_LAB_WORKER_NICE", "10")))
+    with contextlib.suppress(OSError):
+        os.nice(settings().worker_nice)

@@ -87,4 +87,4 @@ with right:
     choice = st.session_state.get("model_choice", ui.DEFAULT_MODEL)
     if choice != ui.DEFAULT_MODEL:
         st.markdown(tr("home.using_run", run=choice))
-    st.page_link("pages/3_Train.py", label=tr("home.go_train"), icon=":material/model_training:")
+    st.page_link(ui.page("train"), label=tr("home.go_train"), icon=":material/model_training:")

@@ -1,11 +1,10 @@
 """Dataset: browse samples, look at one digit's pixels, class counts, mean images, normalisation."""
 
-import numpy as np
 import streamlit as st
-import torch
 
 import ui
-from mnist_lab import charts, data, i18n
+from mnist_lab import data, i18n
+from mnist_lab.charts import digits
 
 PAGE = 64  # samples per page: 8 rows of 8
 
@@ -33,7 +32,7 @@ split_name = (
 cls = c3.selectbox(
     tr("dataset.class_filter"),
     [None, *range(10)],
-    format_func=lambda k: tr("common.all") if k is None else f"{k} · {classes[k]}",
+    format_func=lambda k: tr("common.all") if k is None else i18n.class_label(name, k, tr.lang),
 )
 seed = st.session_state.setdefault("ds_seed", 0)
 with c4:
@@ -44,20 +43,18 @@ with c4:
         st.session_state["ds_seed"] = seed = 0
 
 split = ds.split(split_name)
-pool = np.arange(len(split)) if cls is None else torch.nonzero(split.labels == cls).flatten().numpy()
-if seed:
-    pool = np.random.default_rng(seed).permutation(pool)
-pages = max(1, -(-len(pool) // PAGE))
+pool = data.browse(split, cls, seed)
+pages = data.page_count(len(pool), PAGE)
 
 grid_col, detail_col = st.columns(2, gap="large")
 with grid_col:
     page = st.number_input(
         tr("dataset.page", pages=pages), 1, pages, 1, key=f"ds_page_{name}_{split_name}_{cls}_{seed}"
     )
-    shown = pool[(page - 1) * PAGE : page * PAGE]
+    shown = data.page_of(pool, page, PAGE)
     st.caption(tr("dataset.showing", n=len(shown), total=len(pool)))
     fig = ui.figure(
-        charts.sample_grid,
+        digits.sample_grid,
         split.images[shown].numpy(),
         [str(int(split.labels[i])) for i in shown],
         indices=shown.tolist(),
@@ -81,22 +78,16 @@ st.session_state.setdefault(index_key, int(shown[0]) if len(shown) else 0)
 with detail_col:
     i = st.number_input(tr("dataset.index", n=len(split) - 1), 0, len(split) - 1, key=index_key)
     img, label = split.images[i].numpy(), int(split.labels[i])
-    st.markdown(
-        tr("dataset.label_is", label=classes[label] if name == "mnist" else f"{label} · {classes[label]}", index=i)
-    )
-    ui.chart(ui.figure(charts.digit_heatmap, img, labels=L, height=500), "ds_sample")
+    st.markdown(tr("dataset.label_is", label=i18n.class_label(name, label, tr.lang), index=i))
+    ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, height=500), "ds_sample")
     st.caption(tr("dataset.pixels_hint"))
 
 st.divider()
 st.subheader(tr("dataset.shapes_title"))
 st.dataframe(
     [
-        {
-            tr("dataset.col.split"): tr(f"dataset.split.{s}"),
-            tr("dataset.col.images"): f"{tuple(ds.split(s).images.shape)} {ds.split(s).images.dtype}",
-            tr("dataset.col.labels"): f"{tuple(ds.split(s).labels.shape)} {ds.split(s).labels.dtype}",
-            tr("dataset.col.range"): f"{int(ds.split(s).images.min())}..{int(ds.split(s).images.max())}",
-        }
+        {tr("dataset.col.split"): tr(f"dataset.split.{s}")}
+        | {tr(f"dataset.col.{col}"): text for col, text in data.describe(ds.split(s)).items()}
         for s in ("train", "test")
     ],
     hide_index=True,
@@ -106,11 +97,11 @@ st.caption(tr("dataset.source", where=ds.source))
 counts_col, means_col = st.columns(2, gap="large")
 with counts_col:
     st.subheader(tr("dataset.counts_title", split=tr(f"dataset.split.{split_name}")))
-    ui.chart(ui.figure(charts.class_counts, ui.class_counts(name, where, split_name), classes, labels=L), "ds_counts")
+    ui.chart(ui.figure(digits.class_counts, ui.class_counts(name, where, split_name), classes, labels=L), "ds_counts")
 with means_col:
     st.subheader(tr("dataset.means_title"))
     means = ui.class_means(name, where, split_name)
-    ui.chart(ui.figure(charts.sample_grid, means, [str(k) for k in range(10)], cols=5, labels=L), "ds_means")
+    ui.chart(ui.figure(digits.sample_grid, means, [str(k) for k in range(10)], cols=5, labels=L), "ds_means")
     st.caption(tr("dataset.means_hint"))
 
 st.divider()
@@ -123,23 +114,10 @@ m2.metric(tr("dataset.std"), f"{std:.4f}")
 m3.metric(tr("dataset.constants"), f"{data.MNIST_MEAN} / {data.MNIST_STD}")
 st.markdown(tr("dataset.norm_explain"))
 
-x = split.images[i : i + 1]
-stages = [
-    ("raw", img.astype(np.float32)),
-    ("minmax", data.to_float(x, "minmax")[0, 0].numpy()),
-    ("standardize", data.to_float(x, "standardize")[0, 0].numpy()),
-    ("padded", data.to_float(x, "minmax", pad=2)[0, 0].numpy()),
-]
-for col, (key, arr) in zip(st.columns(4), stages):
+for col, stage in zip(st.columns(4), data.input_stages(img)):
     with col:
-        st.markdown(f"**{tr(f'dataset.stage.{key}')}**")
-        ui.chart(ui.figure(charts.digit_heatmap, arr, labels=L, show_values=False, height=260), f"ds_stage_{key}")
-        st.caption(
-            tr(
-                "dataset.stage_stats",
-                shape=f"{arr.shape[0]}×{arr.shape[1]}",
-                lo=f"{arr.min():.3f}",
-                hi=f"{arr.max():.3f}",
-                mean=f"{arr.mean():.3f}",
-            )
-        )
+        st.markdown(f"**{tr(f'dataset.stage.{stage.key}')}**")
+        fig = ui.figure(digits.digit_heatmap, stage.image, labels=L, show_values=False, height=260)
+        ui.chart(fig, f"ds_stage_{stage.key}")
+        lo, hi, mean = (f"{v:.3f}" for v in (stage.low, stage.high, stage.mean))
+        st.caption(tr("dataset.stage_stats", shape="×".join(map(str, stage.image.shape)), lo=lo, hi=hi, mean=mean))

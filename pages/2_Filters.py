@@ -5,7 +5,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from mnist_lab import charts, filters, images
+from mnist_lab import filters, images
+from mnist_lab.charts import digits
 
 tr = ui.translator()
 L = ui.labels()
@@ -43,9 +44,7 @@ else:
     except images.ImageError as e:
         ui.error(tr, "common.bad_image", e)
         st.stop()
-    if np.array_equal(img[..., 0], img[..., 1]) and np.array_equal(img[..., 1], img[..., 2]):
-        img = img[..., 0]  # a grey picture saved as RGB
-    img = images.fit(img)
+    img = images.fit(images.grey_if_grey(img))
 colour = img.ndim == 3
 g = images.to_gray(img)
 
@@ -62,14 +61,14 @@ with cols[0]:
     if colour:
         st.image(img, width="stretch")
     else:
-        ui.chart(ui.figure(charts.digit_heatmap, img, labels=L, show_values=False, height=300), "f_orig")
+        ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, show_values=False, height=300), "f_orig")
 for col, key in zip(cols[1:], ("sobel_x", "sobel_y")):
     with col:
         st.markdown(f"**{tr(f'filters.kernel.{key}')}**")
-        ui.chart(ui.figure(charts.kernel_heatmap, filters.KERNELS[key], labels=L, decimals=0, height=220), f"f_k_{key}")
+        ui.chart(ui.figure(digits.kernel_heatmap, filters.KERNELS[key], labels=L, decimals=0, height=220), f"f_k_{key}")
 ui.chart(
     ui.figure(
-        charts.feature_maps,
+        digits.feature_maps,
         np.stack([gx, gy, mag]),
         cols=3,
         names=["Gx", "Gy", "|G| = √(Gx² + Gy²)"],
@@ -91,49 +90,43 @@ with kcol:
         hide_index=True,
         width="content",
     )
-    kernel = np.nan_to_num(table.to_numpy(dtype=np.float64, na_value=0.0)).astype(np.float32)
+    kernel = filters.kernel_from(table.to_numpy(dtype=np.float64, na_value=0.0))
     st.caption(tr("filters.kernel_hint"))
 with scol:
     stride = st.slider(tr("filters.stride"), 1, 4, 1)
     padding = st.slider(tr("filters.padding"), 0, 3, 0)
-    h, w = g.shape
     try:
-        oh, ow = filters.output_size(h, 3, stride, padding), filters.output_size(w, 3, stride, padding)
+        oh, ow = filters.output_shape(g.shape, 3, stride, padding)
     except filters.FilterError as e:
         st.error(tr.error(e))
         st.stop()
     st.markdown(tr("filters.formula_intro"))
-    for n, o in sorted({(h, oh), (w, ow)}, reverse=True):
-        st.latex(rf"\left\lfloor \frac{{{n} + 2\cdot{padding} - 3}}{{{stride}}} \right\rfloor + 1 = {o}")
-    st.markdown(tr("filters.output_size", h=h, w=w, oh=oh, ow=ow))
+    for formula in filters.size_formulas(g.shape, 3, stride, padding):
+        st.latex(formula)
+    st.markdown(tr("filters.output_size", h=g.shape[0], w=g.shape[1], oh=oh, ow=ow))
 
 maps = filters.filter_channels(img, kernel, stride, padding)
 names = ["R", "G", "B"] if colour else [tr("filters.grey")]
 st.markdown(tr("filters.per_channel") if colour else tr("filters.one_channel"))
-fig = charts.feature_maps(maps, cols=len(maps), names=names, labels=L, diverging=bool((kernel < 0).any()))
+fig = digits.feature_maps(maps, cols=len(maps), names=names, labels=L, diverging=filters.signed(kernel))
 ui.chart(fig, "f_custom_maps", height=380 if len(maps) == 1 else None)
 
 # ---------------------------------------------------------------- cv2 vs torch, correlation vs convolution
 st.header(tr("filters.same_title"))
-a = filters.filter_cv2(g, kernel, stride, padding)
-b = filters.filter_torch(g, kernel, stride, padding)
-c = filters.convolve_true(g, kernel, stride, padding)
+same = filters.compare(g, kernel, stride, padding)
 m1, m2 = st.columns(2)
-m1.metric(tr("filters.max_diff_libs"), f"{float(np.abs(a - b).max()):.2e}")
-m2.metric(tr("filters.max_diff_conv"), f"{float(np.abs(a - c).max()):.4g}")
+m1.metric(tr("filters.max_diff_libs"), f"{same.libraries_apart:.2e}")
+m2.metric(tr("filters.max_diff_conv"), f"{same.flip_apart:.4g}")
 st.code(
     "cv2.filter2D(img, cv2.CV_32F, kernel)            # OpenCV\n"
     "F.conv2d(x, w, stride=stride, padding=padding)   # PyTorch",
     language="python",
 )
 st.markdown(tr("filters.corr_explain"))
-if np.array_equal(kernel, kernel[::-1, ::-1]):
+if same.symmetric:
     st.info(tr("filters.symmetric"))
 else:
     names = [tr("filters.correlation"), tr("filters.convolution")]
-    ui.chart(
-        ui.figure(
-            charts.feature_maps, np.stack([a, c]), cols=2, names=names, labels=L, diverging=True, shared_scale=True
-        ),
-        "f_corr",
-    )
+    both = np.stack([same.correlation, same.convolution])
+    fig = ui.figure(digits.feature_maps, both, cols=2, names=names, labels=L, diverging=True, shared_scale=True)
+    ui.chart(fig, "f_corr")

@@ -3,7 +3,8 @@
 import streamlit as st
 
 import ui
-from mnist_lab import charts, classroom, config, i18n, runs
+from mnist_lab import classroom, config, i18n, runs
+from mnist_lab.charts import board
 
 tr = ui.translator()
 L = ui.labels()
@@ -39,7 +40,7 @@ def table(rows: list[classroom.BoardRow]) -> None:
 
 # every 2 s while runs wait or train; a board with nothing moving only looks for new runs now and then
 ROOT = str(runs.default_runs_dir())
-MOVING = any(i.status in runs.ACTIVE for i in ui.class_runs(ROOT))
+MOVING = classroom.busy(ui.class_runs(ROOT))
 
 
 @st.fragment(run_every=2.0 if MOVING else 10.0)
@@ -47,7 +48,7 @@ def live() -> None:
     """The board redraws itself; the runs are read once a second for all sessions together, and each
     chart is made once per state of the class for all of them."""
     infos = ui.class_runs(ROOT)
-    if any(i.status in runs.ACTIVE for i in infos) != MOVING:
+    if classroom.busy(infos) != MOVING:
         st.rerun(scope="app")  # runs started or all ended: poll at the other pace
     if not infos:
         st.info(tr("board.empty"))
@@ -59,7 +60,7 @@ def live() -> None:
     rows = classroom.board(infos)
     table(rows)
     st.caption(tr("board.sort_hint"))
-    finished = [r for r in rows if r.accuracy is not None]
+    finished = classroom.finished(rows)
     if not finished:
         st.caption(tr("board.no_results"))
         return
@@ -75,9 +76,9 @@ def live() -> None:
         or "lr"
     )
     if view == "parallel":
-        ui.chart(ui.figure(charts.class_parallel, finished, names=names, labels=L, height=420), "board_parallel")
+        ui.chart(ui.figure(board.class_parallel, finished, names=names, labels=L, height=420), "board_parallel")
     else:
-        fig = ui.figure(charts.class_scatter, finished, view, names=names, labels=L, height=420)
+        fig = ui.figure(board.class_scatter, finished, view, names=names, labels=L, height=420)
         ui.chart(fig, f"board_{view}")
     st.caption(tr("board.best_hint"))
 

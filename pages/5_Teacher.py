@@ -6,7 +6,10 @@ import time
 import streamlit as st
 
 import ui
-from mnist_lab import classroom, config, i18n, jobs, runs
+from mnist_lab import classroom, config, i18n, runs
+from mnist_lab.jobs.limits import ClassSettings
+from mnist_lab.jobs.queue import queued, stop
+from mnist_lab.jobs.slots import workers
 
 tr = ui.translator()
 expected = classroom.teacher_password(ui.secrets())
@@ -20,11 +23,9 @@ if not st.session_state.get("_teacher"):
     with st.form("teacher_login"):
         given = st.text_input(tr("teacher.password"), type="password", max_chars=200)
         if st.form_submit_button(tr("teacher.sign_in"), icon=":material/login:"):
-            if classroom.password_ok(given, expected):
-                ui.throttle().succeeded()
+            if ui.throttle().check(given, expected):  # a wrong password is answered slowly, never locked out
                 st.session_state["_teacher"] = True
                 st.rerun()
-            time.sleep(ui.throttle().failed())  # slows guessing; the teacher is never locked out
             st.error(tr("teacher.wrong"))
     st.stop()
 
@@ -32,7 +33,7 @@ if st.button(tr("teacher.sign_out"), icon=":material/logout:"):
     st.session_state.pop("_teacher", None)
     st.rerun()
 
-store, launch = ui.store(), ui.launcher()
+store = ui.store()
 
 # ---------------------------------------------------------------- every run
 st.header(tr("teacher.runs_title"))
@@ -45,7 +46,7 @@ c1, c2 = st.columns(2)
 if c1.button(tr("teacher.stop"), icon=":material/stop:", disabled=not picked):
     for run_id in picked:
         try:
-            launch.stop(store.get(run_id))
+            stop(store.get(run_id))
         except (runs.RunNotFound, runs.BadRunId):
             continue
     st.toast(tr("teacher.stopped", n=len(picked)), icon=":material/stop:")
@@ -68,7 +69,7 @@ ui.runs_table(infos, tr)
 
 # ---------------------------------------------------------------- limits for the class
 st.header(tr("teacher.limits_title"))
-caps = jobs.ClassSettings.load(store.root)
+caps = ClassSettings.load(store.root)
 with st.form("teacher_limits"):
     a, b = st.columns(2)
     # clamped: a settings file edited by hand may hold more than the inputs allow
@@ -80,13 +81,14 @@ with st.form("teacher_limits"):
         tr("teacher.per_student"), 0, 50, min(caps.runs_per_student or 0, 50), help=tr("teacher.zero_is_none")
     )
     if st.form_submit_button(tr("teacher.save"), icon=":material/save:"):
-        jobs.ClassSettings(int(max_epochs) or None, int(per_student) or None).save(store.root)
+        ClassSettings(int(max_epochs) or None, int(per_student) or None).save(store.root)
         st.toast(tr("teacher.saved"), icon=":material/save:")
 
 # ---------------------------------------------------------------- the queue and the workers
 st.header(tr("teacher.queue_title"))
-waiting = jobs.queued(store.root)
+waiting = queued(store.root)
 by_id = {i.run_id: i for i in infos}
+launch = ui.launcher()
 st.caption(tr("teacher.queue_line", queued=len(waiting), slots=launch.slots, backend=launch.backend))
 if waiting:
     st.dataframe(
@@ -100,7 +102,7 @@ if waiting:
         ],
         hide_index=True,
     )
-working = jobs.workers(store.root)
+working = workers(store.root)
 if working:
     st.dataframe(
         [

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, evaluate, i18n
+from mnist_lab import data, evaluate, i18n
+from mnist_lab.charts import answers, digits
 
 PAGE = 40  # digits per gallery page: 5 rows of 8
 
@@ -23,7 +24,7 @@ def tiles(indices: np.ndarray, key: str, caption) -> int | None:
     """A clickable grid of test digits; returns the index of the clicked one, if any."""
     rows = -(-len(indices) // 8)
     fig = ui.figure(
-        charts.sample_grid,
+        digits.sample_grid,
         images[indices].numpy(),
         [caption(i) for i in indices],
         indices=indices.tolist(),
@@ -42,12 +43,12 @@ def detail(i: int, where: str) -> None:
     a, b = st.columns([1, 2])
     with a:
         ui.chart(
-            ui.figure(charts.digit_heatmap, images[i].numpy(), labels=L, show_values=False, height=240),
+            ui.figure(digits.digit_heatmap, images[i].numpy(), labels=L, show_values=False, height=240),
             f"m_detail_img_{where}_{i}",
         )
     with b:
         ui.chart(
-            ui.figure(charts.probability_bar, ev.probabilities[i], classes, labels=L, height=240),
+            ui.figure(answers.probability_bar, ev.probabilities[i], classes, labels=L, height=240),
             f"m_detail_bar_{where}_{i}",
         )
     st.markdown(
@@ -61,15 +62,14 @@ def detail(i: int, where: str) -> None:
     )
     c1, c2 = st.columns(2)
     if c1.button(tr("mistakes.to_explain"), icon=":material/psychology_alt:", key=f"m_ex_{where}_{i}"):
-        ui.look_at("pages/9_Explain.py", "test", i)
+        ui.look_at(ui.page("explain"), "test", i)
     if c2.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key=f"m_fm_{where}_{i}"):
-        ui.look_at("pages/7_Feature_Maps.py", "test", i)
+        ui.look_at(ui.page("feature_maps"), "test", i)
 
 
-wrong = int((ev.predictions != ev.labels).sum())
 m = st.columns(3)
 m[0].metric(tr("mistakes.accuracy"), f"{ev.accuracy:.2%}")
-m[1].metric(tr("mistakes.wrong"), f"{wrong:,}")
+m[1].metric(tr("mistakes.wrong"), f"{len(evaluate.mistakes(ev)):,}")
 m[2].metric(tr("mistakes.test_images"), f"{len(ev.labels):,}")
 st.caption(tr("mistakes.model_is", path=str(path), model=ui.model_title(meta.model, tr)))
 
@@ -77,7 +77,7 @@ cm_col, pc_col = st.columns([3, 2], gap="large")
 with cm_col:
     st.subheader(tr("mistakes.confusion_title"))
     fig = ui.figure(
-        charts.confusion_matrix,
+        answers.confusion_matrix,
         ev.confusion,
         classes if ds.name == "mnist" else [str(k) for k in range(10)],
         labels=L,
@@ -90,9 +90,9 @@ with pc_col:
     st.dataframe(
         [
             {
-                tr("mistakes.col.class"): f"{k} · {classes[k]}" if ds.name != "mnist" else classes[k],
+                tr("mistakes.col.class"): i18n.class_label(ds.name, k, tr.lang),
                 tr("mistakes.col.accuracy"): float(ev.per_class[k]) if np.isfinite(ev.per_class[k]) else None,
-                tr("mistakes.col.wrong"): int(ev.confusion[k].sum() - ev.confusion[k, k]),
+                tr("mistakes.col.wrong"): len(evaluate.mistakes(ev, true=k)),
             }
             for k in range(10)
         ],
@@ -125,15 +125,15 @@ fmt = lambda k: tr("common.all") if k is None else classes[k]
 true_k = f1.selectbox(tr("mistakes.filter_true"), any_class, format_func=fmt)
 pred_k = f2.selectbox(tr("mistakes.filter_pred"), any_class, format_func=fmt)
 found = evaluate.mistakes(ev, true_k, pred_k)
-pages = max(1, -(-len(found) // PAGE))
+pages = data.page_count(len(found), PAGE)
 page = f3.number_input(tr("dataset.page", pages=pages), 1, pages, 1, key=f"m_page_{true_k}_{pred_k}")
-shown = found[(page - 1) * PAGE : page * PAGE]
+shown = data.page_of(found, page, PAGE)
 st.caption(tr("mistakes.gallery_hint", n=len(found)))
 if len(shown):
     picked = tiles(
         shown,
         f"m_gallery_{true_k}_{pred_k}_{page}",
-        lambda i: f"{ev.labels[i]}→{ev.predictions[i]} {ev.confidence[i]:.0%}",
+        lambda i: f"{answers.answer_caption(ev.labels[i], ev.predictions[i])} {ev.confidence[i]:.0%}",
     )
     if picked is not None:
         detail(picked, "gallery")

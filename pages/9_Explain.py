@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, evaluate, explain, i18n
+from mnist_lab import charts, evaluate, explain, i18n, registry
 
 tr = ui.translator()
 L = ui.labels()
@@ -34,7 +34,7 @@ patch = o2.slider(tr("explain.patch"), 2, 10, 5, help=tr("explain.patch_help"))
 if baseline == "black":
     st.warning(tr("explain.black_warning"), icon=":material/warning:")
 
-layer = explain.gradcam_layer(model)
+layer = registry.MODELS[meta.model].gradcam_layer
 scrambled = st.toggle(tr("explain.scramble"), value=True, help=tr("explain.scramble_help"))
 for method in explain.METHODS:
     st.subheader(tr(f"explain.method.{method}"))

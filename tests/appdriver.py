@@ -17,9 +17,10 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
+
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -94,8 +95,7 @@ NAV_LINKS = f"""() => Array.from(document.querySelectorAll("{NAV_LINK.replace(ch
 
 
 def browser_available() -> str | None:
-    """Why the browser tests cannot run here (None when they can). CI sets MNIST_LAB_REQUIRE_BROWSER=1
-    so that a missing browser fails the run instead of skipping the test."""
+    """Why the browser tests cannot run here (None when they can): for tests.helpers.require("browser", ...)."""
     if importlib.util.find_spec("playwright") is None:
         return "playwright is not installed"
     if not os.access(CHROMIUM, os.X_OK):
@@ -181,6 +181,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_pids(runs: Path) -> list[int]:
+    """The `mnist_lab worker` processes serving one runs folder, found by their command lines (from /proc)."""
+    folder, found = str(Path(runs).resolve()), []
+    for entry in Path("/proc").iterdir():
+        try:
+            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0") if entry.name.isdigit() else []
+        except OSError:
+            continue
+        if "worker" in argv and "--runs-dir" in argv and folder in argv[argv.index("--runs-dir") + 1 :][:1]:
+            found.append(int(entry.name))
+    return found
+
+
 def train_cli(data: Path, runs: Path, *args: str, timeout: float = 300) -> str:
     """Train a run with `python -m mnist_lab train` (for pages that need a model); returns its id."""
     import json
@@ -230,19 +243,22 @@ class AppServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        return self
+                    return r.read().strip() == b"ok"
             except OSError:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer /_stcore/health in {timeout:.0f} s")
+                return False
+
+        try:
+            wait_until(healthy, timeout, 0.3, what=f"streamlit to answer {self.url}/_stcore/health")
+        except AssertionError:
+            self.stop()
+            raise
+        return self
 
     def rss_kb(self) -> int:
         """Resident memory of the server and every process below it (training children too)."""
@@ -250,13 +266,15 @@ class AppServer:
 
     def training_pids(self) -> list[int]:
         """The workers training this server's runs folder (they run in their own sessions)."""
-        from mnist_lab.jobs import workers
+        from mnist_lab.jobs.slots import workers
 
         return [w.pid for w in workers(self.runs)]
 
     def stop(self) -> None:
         """Stop the server (TERM, then KILL after 10 s), then kill the workers it or anyone else started
-        for its runs folder (the server can no longer start new ones)."""
+        for its runs folder, and wait until they are gone (the server can no longer start new ones)."""
+        from mnist_lab.runs import pid_alive
+
         if self.proc is None:
             return
         children = process_tree(self.proc.pid)[1:]
@@ -267,11 +285,13 @@ class AppServer:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
-        for _ in range(2):  # a worker may have been starting while the first were killed
-            for pid in set(children) | set(self.training_pids()):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
+        # a worker started just before the server died has no card yet and is no longer the server's
+        # child: its command line still names this runs folder
+        doomed = set(children) | set(self.training_pids()) | set(worker_pids(self.runs))
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not [p for p in doomed if pid_alive(p)], 30, what=f"the server's processes {doomed} to end")
         self.proc = None
 
     def __enter__(self) -> AppServer:

@@ -1,4 +1,5 @@
-"""Shared by the tests and the benchmarks: tiny MNIST-format datasets, and driving the app under AppTest.
+"""Shared by the tests and the benchmarks: tiny MNIST-format datasets, waiting for a condition, optional
+parts (skip or fail), and driving the app under AppTest.
 
 The datasets are generated, written to a temporary folder: no network, no real data.
 """
@@ -6,13 +7,63 @@ The datasets are generated, written to a temporary folder: no network, no real d
 from __future__ import annotations
 
 import gzip
+import importlib
+import os
 import struct
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------- waiting, and optional parts
+
+
+def wait_until(
+    condition: Callable[[], T], timeout: float = 120, interval: float = 0.2, what: str | Callable[[], str] = "condition"
+) -> T:
+    """Call condition() until it returns something truthy, and return that. The one way the tests wait
+    for another process or thread: never a fixed sleep, which is too short on a busy machine and too
+    long on an idle one. An exception from condition() ends the wait at once (a run that failed need
+    not be waited for). After `timeout` seconds the test fails naming `what` (a callable is asked only
+    then: a log tail, a status) and the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            awaited = what() if callable(what) else what
+            raise AssertionError(f"waited {timeout:g} s for {awaited}; last seen: {value!r}")
+        time.sleep(interval)
+
+
+def require(part: str, missing: str | None, module_level: bool = False) -> None:
+    """An optional part of the project (browser, ray, onnx, umap, gpu, realdata) that a test needs: `missing`
+    says why it cannot be used here, None when it can. The test is skipped, or fails when
+    MNIST_LAB_REQUIRE_<PART>=1 (CI sets it for what it installs, so a broken install cannot pass as
+    skipped tests)."""
+    import pytest
+
+    if missing is None:
+        return
+    switch = f"MNIST_LAB_REQUIRE_{part.upper()}"
+    if os.environ.get(switch) == "1":
+        pytest.fail(f"{missing}, but {switch}=1", pytrace=False)
+    pytest.skip(f"{missing} (with {switch}=1 this fails)", allow_module_level=module_level)
+
+
+def optional_import(module: str, part: str, install: str):
+    """The module, imported; when it cannot be, require(part) skips or fails the test, saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        require(part, f"{module} cannot be imported ({e}): {install}")
 
 
 def synthetic_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -114,17 +165,37 @@ def by_label(widgets, key: str, lang: str = "en"):
     return found[0]
 
 
+def rerun_until(
+    at, ready: Callable, timeout: float = 120, interval: float = 0.3, what: str = "the page to show its background work"
+):
+    """Rerun an AppTest page until ready(at) holds (a run ended, a background job's result shown); returns
+    the page. An exception on the page fails at once."""
+
+    def shown() -> bool:
+        assert not at.exception, at.exception[0].message
+        if ready(at):
+            return True
+        at.run()
+        return False
+
+    wait_until(shown, timeout, interval, what)
+    return at
+
+
 def wait_for_state(run, states, timeout_s: float = 120, reconcile: bool = False) -> dict:
     """A run's status once it is in one of `states` (reconciled with its process when asked); on
     time-out the test fails with the run's status, its log and the worker pool's log."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def reached() -> dict | None:
         st = run.reconcile() if reconcile else run.status()
-        if st["state"] in states:
-            return st
-        time.sleep(0.2)
-    log = run.log_path.read_text() if run.log_path.exists() else ""
-    workers = run.path.parent / ".workers" / "workers.log"
-    raise AssertionError(
-        f"{run.run_id} stayed {run.status()}\nlog: {log}\nworkers: {workers.read_text() if workers.exists() else ''}"
-    )
+        return st if st["state"] in states else None
+
+    def stuck() -> str:
+        log = run.log_path.read_text() if run.log_path.exists() else ""
+        workers = run.path.parent / ".workers" / "workers.log"
+        return (
+            f"{run.run_id} to be {' or '.join(states)}; it stayed {run.status()}\nlog: {log}\n"
+            f"workers: {workers.read_text() if workers.exists() else ''}"
+        )
+
+    return wait_until(reached, timeout_s, what=stuck)

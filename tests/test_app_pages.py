@@ -7,14 +7,14 @@ are tiny fixtures in tmp_path; nothing here needs the real MNIST.
 
 from __future__ import annotations
 
-import time
+import os
 
 import numpy as np
 import pytest
 import torch
 
-from mnist_lab import checkpoints, data, i18n, models, runs
-from tests.helpers import PAGE_TITLES, assert_ok, by_label, goto, start, texts
+from mnist_lab import checkpoints, data, i18n, models, runs, sidefiles
+from tests.helpers import PAGE_TITLES, assert_ok, by_label, goto, rerun_until, start, texts
 
 PAGES = list(PAGE_TITLES)
 HOME = PAGES[0]
@@ -24,8 +24,13 @@ def test_home_shows_dataset_device_and_model(tiny_mnist, runs_dir):
     at = start()
     assert_ok(at, HOME)
     assert str(tiny_mnist) in texts(at.success)
-    body = texts(at.markdown)
-    assert "CPU" in body or torch.cuda.is_available()
+    # the device the app trains on, as the page names it: the GPU's own name, else the CPU and its cores
+    if torch.cuda.is_available():
+        device, note = torch.cuda.get_device_name(0), "home.device_gpu"
+    else:
+        device, note = i18n.device(f"CPU ({os.cpu_count()} cores)"), "home.device_cpu"
+    assert device in texts(at.markdown)
+    assert i18n.t(note) in texts(at.caption)
     if not checkpoints.default_checkpoint().is_file():
         assert i18n.t("model.default_missing") in texts(at.info)
     assert any(b.label == i18n.t("home.upload_button") for b in at.button)
@@ -107,13 +112,12 @@ def test_train_page_runs_a_short_training_to_the_end(tiny_mnist, runs_dir):
     assert not at.exception
     [info] = runs.RunStore(runs_dir).list()
     assert at.session_state["watch_run"] == info.run_id and info.student == "Ana"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        at.run()
-        assert not at.exception
-        if runs.RunStore(runs_dir).list()[0].status not in runs.ACTIVE and at.success:
-            break
+
+    def over(at) -> bool:  # the run has ended, and the page says so (a failed run says it another way)
+        status = runs.RunStore(runs_dir).list()[0].status
+        return status not in runs.ACTIVE and (bool(at.success) or status != "done")
+
+    rerun_until(at, over, 90, interval=1, what="the run to end and the page to show it")
     assert runs.RunStore(runs_dir).list()[0].status == "done", runs.RunStore(runs_dir).get(info.run_id).status()
     assert i18n.t("train.done", acc="").split(":")[0] in texts(at.success)
     metrics = {m.label: m.value for m in at.metric}
@@ -129,12 +133,7 @@ def test_train_page_runs_a_short_training_to_the_end(tiny_mnist, runs_dir):
 
 def wait_for_evaluation(at, timeout: float = 60):
     """A model without saved test answers is evaluated in the background while its progress shows."""
-    deadline = time.monotonic() + timeout
-    while not at.metric and time.monotonic() < deadline:
-        assert not at.exception
-        time.sleep(0.2)
-        at.run()
-    return at
+    return rerun_until(at, lambda a: a.metric, timeout, what="the evaluation's metrics")
 
 
 def test_mistakes_page_evaluates_an_older_run_once_in_the_background(tiny_mnist, runs_dir, model_run):
@@ -148,7 +147,7 @@ def test_mistakes_page_evaluates_an_older_run_once_in_the_background(tiny_mnist,
     checkpoint = runs.RunStore(runs_dir).get(model_run).checkpoint_path()
     at = wait_for_evaluation(at)
     assert {m.label: m.value for m in at.metric}[i18n.t("mistakes.test_images")] == "100"
-    assert evaluate.predictions_path(checkpoint).is_file()  # the next visit, by anyone, reads it
+    assert sidefiles.beside(checkpoint, sidefiles.PREDICTIONS).is_file()  # the next visit, by anyone, reads it
     labels = data.load_dataset("mnist", tiny_mnist).test.labels.numpy()
     assert evaluate.load_predictions(checkpoint, labels, 1) is not None
 

@@ -2,7 +2,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from mnist_lab import charts
+from mnist_lab.charts import answers, digits, selection, style, training
 
 
 def trace_types(fig: go.Figure) -> list[str]:
@@ -38,19 +38,19 @@ def events(n_batches: int = 30, epochs: int = 3) -> list[dict]:
 
 def test_digit_heatmap_values_on_cells():
     img = np.arange(28 * 28, dtype=np.int64).reshape(28, 28) % 256
-    fig = charts.digit_heatmap(img.astype(np.uint8), title="A digit")
+    fig = digits.digit_heatmap(img.astype(np.uint8), title="A digit")
     assert trace_types(fig) == ["heatmap"]
     hm = fig.data[0]
     assert hm.texttemplate == "%{z}" and hm.zmin == 0 and hm.zmax == 255
     assert np.array_equal(np.asarray(hm.z), img)
     assert fig.layout.yaxis.autorange == "reversed" and fig.layout.title.text == "A digit"
-    assert charts.digit_heatmap(img, show_values=False).data[0].texttemplate is None
+    assert digits.digit_heatmap(img, show_values=False).data[0].texttemplate is None
 
 
 def test_sample_grid_one_heatmap_and_clickable_tiles():
     rng = np.random.default_rng(0)
     imgs = rng.integers(0, 256, (64, 28, 28), dtype=np.uint8)
-    fig = charts.sample_grid(imgs, [f"label {i % 10}" for i in range(64)], cols=8, indices=range(100, 164))
+    fig = digits.sample_grid(imgs, [f"label {i % 10}" for i in range(64)], cols=8, indices=range(100, 164))
     assert trace_types(fig) == ["heatmap", "scatter", "scatter"]
     z = np.asarray(fig.data[0].z, dtype=float)
     assert z.shape == (8 * 30 - 2, 8 * 30 - 2)
@@ -60,26 +60,26 @@ def test_sample_grid_one_heatmap_and_clickable_tiles():
     assert list(tiles.customdata)[:3] == [100, 101, 102] and len(tiles.customdata) == 64
     assert tiles.x[10] == 60 + 13.5 and tiles.y[10] == 30 + 13.5
     assert fig.data[2].text[3] == "label 3"
-    odd = charts.sample_grid(imgs[:5], cols=3)
+    odd = digits.sample_grid(imgs[:5], cols=3)
     assert trace_types(odd) == ["heatmap", "scatter"]
     assert np.asarray(odd.data[0].z).shape == (58, 88)
 
 
 def test_class_counts_and_probability_bar():
-    fig = charts.class_counts([5, 7, 9], ["a", "b", "c"], labels={"count": "이미지 수"})
+    fig = digits.class_counts([5, 7, 9], ["a", "b", "c"], labels={"count": "이미지 수"})
     assert trace_types(fig) == ["bar"] and list(fig.data[0].y) == [5, 7, 9]
     assert fig.layout.yaxis.title.text == "이미지 수" and fig.layout.xaxis.title.text == "Class"
     p = np.full(10, 0.02)
     p[7] = 0.82
-    fig = charts.probability_bar(p)
+    fig = answers.probability_bar(p)
     colours = list(fig.data[0].marker.color)
-    assert colours[7] == charts.ACCENT and colours.count(charts.ACCENT) == 1
+    assert colours[7] == style.ACCENT and colours.count(style.ACCENT) == 1
     assert fig.data[0].text[7] == "82%"
 
 
 def test_kernel_heatmap_numbers_and_symmetric_colours():
     k = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float32)
-    fig = charts.kernel_heatmap(k, decimals=1)
+    fig = digits.kernel_heatmap(k, decimals=1)
     hm = fig.data[0]
     assert hm.type == "heatmap" and hm.texttemplate == "%{z:.1f}"
     assert hm.zmin == -2 and hm.zmax == 2
@@ -89,7 +89,7 @@ def test_feature_maps_grid_scaled_per_map_with_real_values_on_hover():
     rng = np.random.default_rng(1)
     act = rng.normal(size=(6, 12, 12)).astype(np.float32)
     act[2] *= 100
-    fig = charts.feature_maps(act, cols=3, names=[f"ch{i}" for i in range(6)], title="conv1")
+    fig = digits.feature_maps(act, cols=3, names=[f"ch{i}" for i in range(6)], title="conv1")
     assert trace_types(fig) == ["heatmap", "scatter"]
     z = np.asarray(fig.data[0].z, dtype=float)
     raw = np.asarray(fig.data[0].customdata, dtype=float)
@@ -98,52 +98,52 @@ def test_feature_maps_grid_scaled_per_map_with_real_values_on_hover():
     assert np.nanmin(tile2) == pytest.approx(0) and np.nanmax(tile2) == pytest.approx(1)
     np.testing.assert_allclose(raw[0:12, 2 * 13 : 2 * 13 + 12], act[2], rtol=1e-6)
     assert list(fig.data[1].text) == [f"ch{i}" for i in range(6)]
-    shared = charts.feature_maps(act, shared_scale=True)
+    shared = digits.feature_maps(act, shared_scale=True)
     zs = np.asarray(shared.data[0].z, dtype=float)
     assert np.nanmax(zs[0:12, 0:12]) < 0.6  # small channel looks dim next to the big one
-    assert trace_types(charts.feature_maps(np.arange(10.0))) == ["bar"]
+    assert trace_types(digits.feature_maps(np.arange(10.0))) == ["bar"]
     with pytest.raises(ValueError):
-        charts.feature_maps(np.zeros((2, 2)))
+        digits.feature_maps(np.zeros((2, 2)))
 
 
 def test_feature_maps_caps_count_and_filter_grid():
-    fig = charts.feature_maps(np.random.default_rng(2).random((100, 5, 5)), max_maps=64)
+    fig = digits.feature_maps(np.random.default_rng(2).random((100, 5, 5)), max_maps=64)
     assert len(fig.data[1].text) == 64
     w = np.random.default_rng(3).normal(size=(16, 6, 5, 5))
-    fg = charts.filter_grid(w, in_channel=2)
+    fg = digits.filter_grid(w, in_channel=2)
     raw = np.asarray(fg.data[0].customdata, dtype=float)
     np.testing.assert_allclose(raw[0:5, 0:5], w[0, 2], rtol=1e-5)
     assert fg.data[0].zmin == -1 and fg.data[0].colorscale is not None
 
 
 def test_smooth_is_debiased_ema():
-    assert np.allclose(charts.smooth([5, 5, 5, 5]), 5)
-    s = charts.smooth([0, 10], smoothing=0.5)
+    assert np.allclose(training.smooth([5, 5, 5, 5]), 5)
+    s = training.smooth([0, 10], smoothing=0.5)
     assert s[0] == 0 and s[1] == pytest.approx(10 * 0.5 / 0.75)
-    assert np.allclose(charts.smooth([1, 2, 3], smoothing=0), [1, 2, 3])
+    assert np.allclose(training.smooth([1, 2, 3], smoothing=0), [1, 2, 3])
 
 
 def test_batch_and_epoch_curves():
     ev = events()
-    fig = charts.batch_curves(ev, labels={"raw": "원본", "loss": "손실"})
+    fig = training.batch_curves(ev, labels={"raw": "원본", "loss": "손실"})
     assert trace_types(fig) == ["scatter"] * 4
     raw, smoothed = fig.data[0], fig.data[1]
     assert len(raw.x) == 30 and raw.name == "원본"
     assert smoothed.y[-1] > raw.y[-1]  # a falling loss: the smoothed curve lags above it
     assert fig.layout.annotations[0].text == "손실"
-    fig = charts.epoch_curves(ev)
+    fig = training.epoch_curves(ev)
     assert trace_types(fig) == ["scatter"] * 4
     assert [t.name for t in fig.data] == ["train", "test", "train", "test"]
     assert list(fig.data[3].y) == pytest.approx([1 - 0.12 / e for e in (1, 2, 3)])
-    assert trace_types(charts.batch_curves([])) == ["scatter"] * 4  # a run that has not started yet
+    assert trace_types(training.batch_curves([])) == ["scatter"] * 4  # a run that has not started yet
 
 
 def test_runs_overlay():
     runs = {"lenet5 #1": events(epochs=3), "mlp #2": events(epochs=2)}
-    fig = charts.runs_overlay(runs, "test_acc")
+    fig = training.runs_overlay(runs, "test_acc")
     assert [t.name for t in fig.data] == list(runs) and len(fig.data[1].x) == 2
     assert fig.layout.yaxis.tickformat == ".0%"
-    fig = charts.runs_overlay(runs, "loss", labels={"step": "단계"})
+    fig = training.runs_overlay(runs, "loss", labels={"step": "단계"})
     assert len(fig.data[0].x) == 30 and fig.layout.xaxis.title.text == "단계"
 
 
@@ -151,7 +151,7 @@ def test_confusion_matrix_clickable_cells():
     cm = np.zeros((10, 10), int)
     np.fill_diagonal(cm, 100)
     cm[4, 9] = 7
-    fig = charts.confusion_matrix(cm, labels={"true": "정답", "predicted": "예측"})
+    fig = answers.confusion_matrix(cm, labels={"true": "정답", "predicted": "예측"})
     assert trace_types(fig) == ["heatmap", "scatter"]
     assert np.array_equal(np.asarray(fig.data[0].text), cm)
     cells = np.asarray(fig.data[1].customdata)
@@ -164,12 +164,15 @@ def test_confusion_matrix_clickable_cells():
 
 
 def test_default_labels_cover_every_key_used():
-    import inspect
     import re
+    from pathlib import Path
 
-    keys = set(re.findall(r"_t\(labels, \"(\w+)\"\)|_t\(labels, '(\w+)'\)", inspect.getsource(charts)))
+    import mnist_lab.charts
+
+    source = "".join(p.read_text() for p in Path(mnist_lab.charts.__file__).parent.glob("*.py"))
+    keys = set(re.findall(r"_t\(labels, \"(\w+)\"\)|_t\(labels, '(\w+)'\)", source))
     used = {a or b for a, b in keys}
-    assert used and used <= set(charts.DEFAULT_LABELS)
+    assert used and used <= set(style.DEFAULT_LABELS)
 
 
 @pytest.mark.parametrize(
@@ -183,4 +186,10 @@ def test_default_labels_cover_every_key_used():
     ],
 )
 def test_selected_customdata(points, expected):
-    assert charts.selected_customdata(points) == expected
+    assert selection.selected_customdata(points) == expected
+
+
+def test_selected_indices_every_point_once_in_order():
+    points = [{"customdata": 40}, {"customdata": 3}, {"customdata": 40.0}, {"x": 1, "y": 2}, {"customdata": [1, 2]}]
+    assert selection.selected_indices(points) == [3, 40]  # the star (no customdata) and arrays are left out
+    assert selection.selected_indices([]) == []

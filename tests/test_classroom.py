@@ -9,7 +9,9 @@ import time
 import pytest
 
 import ui
-from mnist_lab import classroom, config, i18n, jobs, runs
+from mnist_lab import classroom, config, i18n, runs
+from mnist_lab.jobs.limits import ClassSettings
+from mnist_lab.jobs.queue import enqueue, queued
 from tests.helpers import assert_ok, by_label, goto, start, texts
 
 BOARD, TEACHER, TRAIN = "pages/4_Class_Board.py", "pages/5_Teacher.py", "pages/3_Train.py"
@@ -142,7 +144,7 @@ def test_no_run_starts_without_a_name(tiny_mnist, runs_dir, typed):
     at.sidebar.text_input[0].set_value(typed)
     by_label(at.button, "train.start").click()
     at.run()
-    assert i18n.t("train.name_first") in texts(at.warning)
+    assert i18n.t("error.submit.no_student") in texts(at.warning)
     assert runs.RunStore(runs_dir).list() == []
 
 
@@ -208,7 +210,7 @@ def test_teacher_stops_deletes_caps_and_archives(tiny_mnist, runs_dir, monkeypat
     store = runs.RunStore(runs_dir)
     training = _run(store, "Ana", "running", pid=live_pid)
     waiting = store.create(config.make_config("lenet5", "class").to_dict(), student="Ben")
-    jobs.enqueue(waiting)
+    enqueue(waiting)
     ended = _run(store, "Cho", "done", 0.98)
     at = _sign_in(goto(start(), TEACHER), "pw")
     assert_ok(at, TEACHER)
@@ -219,7 +221,7 @@ def test_teacher_stops_deletes_caps_and_archives(tiny_mnist, runs_dir, monkeypat
     by_label(at.button, "teacher.stop").click()
     at.run()
     assert training.stop_requested()  # its worker stops it after the batch and saves it
-    assert waiting.status()["state"] == "stopped" and jobs.queued(runs_dir) == []  # left the queue
+    assert waiting.status()["state"] == "stopped" and queued(runs_dir) == []  # left the queue
 
     at.multiselect[0].set_value([ended.run_id, training.run_id]).run()
     by_label(at.button, "train.delete_yes").click()
@@ -232,7 +234,7 @@ def test_teacher_stops_deletes_caps_and_archives(tiny_mnist, runs_dir, monkeypat
     by_label(at.number_input, "teacher.per_student").set_value(1)
     by_label(at.button, "teacher.save").click()
     at.run()
-    assert jobs.ClassSettings.load(runs_dir) == jobs.ClassSettings(2, 1)
+    assert ClassSettings.load(runs_dir) == ClassSettings(2, 1)
 
     by_label(at.button, "teacher.archive").click()
     at.run()
@@ -241,7 +243,7 @@ def test_teacher_stops_deletes_caps_and_archives(tiny_mnist, runs_dir, monkeypat
 
 
 def test_the_teachers_limits_hold_on_the_train_page(tiny_mnist, runs_dir):
-    jobs.ClassSettings(max_epochs=2).save(runs_dir)
+    ClassSettings(max_epochs=2).save(runs_dir)
     at = goto(start(name="Ana"), TRAIN)
     by_label(at.number_input, "train.epochs").set_value(5)
     by_label(at.button, "train.start").click()
@@ -252,7 +254,7 @@ def test_the_teachers_limits_hold_on_the_train_page(tiny_mnist, runs_dir):
 
 def test_teacher_page_opens_with_limits_edited_by_hand_beyond_its_inputs(tiny_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_TEACHER_PASSWORD", "pw")
-    jobs.ClassSettings(max_epochs=500, runs_per_student=99).save(runs_dir)
+    ClassSettings(max_epochs=500, runs_per_student=99).save(runs_dir)
     at = _sign_in(goto(start(), TEACHER), "pw")
     assert_ok(at, TEACHER)
     values = {n.label: n.value for n in at.number_input}

@@ -25,13 +25,17 @@ from types import SimpleNamespace
 
 import pytest
 
-from mnist_lab import cli, cluster, jobs
+from mnist_lab import cli, cluster
 from mnist_lab.checkpoints import load_model
 from mnist_lab.config import make_config
 from mnist_lab.errors import Message
+from mnist_lab.jobs.launchers import Launcher, LaunchError, RayLauncher, launcher
+from mnist_lab.jobs.queue import claim_next, enqueue, queued, stop
+from mnist_lab.jobs.slots import workers
+from mnist_lab.jobs.submit import submit
 from mnist_lab.runs import RunStore, pid_alive
 from mnist_lab.worker import Worker
-from tests.helpers import wait_for_state
+from tests.helpers import optional_import, wait_for_state, wait_until
 
 ADDRESS = "http://head.example:8265"
 
@@ -52,13 +56,7 @@ def ray_settings(monkeypatch):
 @pytest.fixture
 def ray_installed() -> None:
     """Skip a test that needs Ray when it cannot be imported; fail it instead with MNIST_LAB_REQUIRE_RAY=1."""
-    try:
-        import ray.job_submission  # noqa: F401
-    except ImportError as e:
-        why = f"ray cannot be imported ({e}): pip install -e '.[cluster]'"
-        if os.environ.get("MNIST_LAB_REQUIRE_RAY") == "1":  # CI: a cluster test that cannot run fails
-            pytest.fail(f"the Ray tests cannot run: {why}", pytrace=False)
-        pytest.skip(why)
+    optional_import("ray.job_submission", "ray", "pip install -e '.[cluster]'")
 
 
 # ---------------------------------------------------------------- a fake cluster
@@ -127,8 +125,8 @@ class FakeClient:
 def claimed_run(root):
     """A run as a Ray worker holds it: created, queued, then claimed (state running, owned by this process)."""
     run = RunStore(root).create(make_config("mlp", "fast", epochs=1).to_dict())
-    jobs.enqueue(run)
-    claimed = jobs.claim_next(Path(root), os.getpid(), "ray")
+    enqueue(run)
+    claimed = claim_next(Path(root), os.getpid(), "ray")
     assert claimed.run_id == run.run_id
     return claimed
 
@@ -220,13 +218,13 @@ def test_a_submission_that_fails_ends_the_run_plainly(tmp_path, error, key, word
 
 
 def test_a_stop_asks_ray_once_and_ends_the_run_stopped(tmp_path):
-    """A user's stop (the run's STOP file, from jobs.stop_run) makes one stop_job call, however long the
+    """A user's stop (the run's STOP file, from queue.stop) makes one stop_job call, however long the
     job takes to end; the trainer, ended by SIGTERM, says 'interrupted', but the run ends 'stopped'."""
     run = claimed_run(tmp_path)
     terminated = Message("reason.terminated")
     client = FakeClient(
         "RUNNING",
-        lambda: jobs.stop_run(run) or "RUNNING",
+        lambda: stop(run) or "RUNNING",
         after_stop=("RUNNING", "RUNNING", trainer_ends(run, "interrupted", "STOPPED", terminated)),
     )
     st = execute(client, run)
@@ -314,19 +312,21 @@ def free_port() -> int:
 )
 def test_make_client_says_why_it_cannot_connect(ray_installed, address, key):
     """Ray's real client, pointed at no cluster, gives a LaunchError with a plain reason, not Ray's trace."""
-    with pytest.raises(jobs.LaunchError) as caught:
+    with pytest.raises(LaunchError) as caught:
         cluster.make_client(address)
     assert caught.value.key == key
 
 
-def test_a_worker_fails_a_run_it_cannot_submit(ray_installed, tmp_path):
+def test_a_worker_fails_a_run_it_cannot_submit(ray_installed, tmp_path, tiny_mnist, monkeypatch):
     """Through the Ray launcher's queue and a worker (in this process): an unreachable cluster fails the
     run with the plain reason, and the worker goes on to its next run instead of dying."""
     address = f"http://127.0.0.1:{free_port()}"
-    launch = jobs.launcher(tmp_path, None, backend="ray", ray_address=address)
-    assert isinstance(launch, jobs.RayLauncher) and launch.worker_command()[-2:] == ["--ray-address", address]
-    launch.ensure_workers = lambda: 0  # the worker runs below, in this process
-    first, second = (launch.start(make_config("mlp", "fast", epochs=1).to_dict()) for _ in range(2))
+    launch = launcher(tmp_path, None, backend="ray", ray_address=address)
+    assert isinstance(launch, RayLauncher) and launch.worker_command()[-2:] == ["--ray-address", address]
+    monkeypatch.setattr(Launcher, "ensure_workers", lambda self: 0)  # the worker runs below, in this process
+    first, second = (
+        submit("mlp", "fast", {"epochs": 1}, runs_dir=tmp_path, backend="ray", ray_address=address) for _ in range(2)
+    )
     handler = signal.getsignal(signal.SIGTERM)
     try:
         assert Worker(tmp_path, backend="ray", ray_address=address, idle_s=0).serve() == 0
@@ -336,7 +336,7 @@ def test_a_worker_fails_a_run_it_cannot_submit(ray_installed, tmp_path):
         st = run.status()
         assert st["state"] == "failed" and st["reason_key"] == "error.ray.unreachable", st
         assert f"the Ray cluster at {address} cannot be reached" in st["reason"]
-    assert jobs.queued(tmp_path) == []
+    assert queued(tmp_path) == []
 
 
 # ---------------------------------------------------------------- a real head on this machine
@@ -356,13 +356,17 @@ def stop_head(head: subprocess.Popen, grace_s: float = 3.0) -> None:
     """What `ray stop` does, for this head only (`ray stop` would stop every Ray on the machine): SIGTERM
     to its processes, SIGKILL to those left after a grace period. A job's driver runs in a session of
     its own; Ray's watcher kills it once the job's supervisor is gone."""
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 15.0)):
-        deadline = time.monotonic() + wait_s
-        while session_pids(head.pid) and time.monotonic() < deadline:
-            for pid in session_pids(head.pid):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, sig)
-            time.sleep(0.2)
+
+    def signalled_all_gone(sig) -> bool:
+        left = session_pids(head.pid)
+        for pid in left:  # again at every poll: a process may have forked meanwhile
+            with contextlib.suppress(OSError):
+                os.kill(pid, sig)
+        return not left
+
+    with contextlib.suppress(AssertionError):  # what is left after the grace period gets SIGKILL
+        wait_until(lambda: signalled_all_gone(signal.SIGTERM), grace_s, what="the head to stop on SIGTERM")
+    wait_until(lambda: signalled_all_gone(signal.SIGKILL), 15, what=lambda: f"{session_pids(head.pid)} to die")
     with contextlib.suppress(subprocess.TimeoutExpired):
         head.wait(timeout=10)
 
@@ -394,54 +398,58 @@ def local_head(token: str | None = None):
         wait_for_head(url, head, token, log)
         yield url, head
     finally:
-        stop_head(head)
-        shutil.rmtree(temp, ignore_errors=True)
+        try:
+            stop_head(head)
+        finally:
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 def wait_for_head(url: str, head: subprocess.Popen, token: str | None, log: Path, timeout_s: float = 120) -> None:
     from ray.job_submission import JobSubmissionClient
 
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    deadline = time.monotonic() + timeout_s
-    while True:
+    errors = []
+
+    def answers() -> bool:
         try:
             JobSubmissionClient(url, headers=headers)
-            return
+            return True
         except Exception as e:  # noqa: BLE001 -- not up yet: refused, or its Jobs API still loading
-            if head.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-3000:]
-                pytest.fail(f"the Ray head did not start ({type(e).__name__}: {e}):\n{tail}", pytrace=False)
-        time.sleep(0.5)
+            errors.append(f"{type(e).__name__}: {e}")
+            if head.poll() is not None:
+                pytest.fail(f"the Ray head exited ({errors[-1]}):\n{log.read_text(errors='replace')[-3000:]}")
+            return False
 
-
-def wait_for(run, states, timeout_s: float = 120) -> dict:
-    return wait_for_state(run, states, timeout_s)
+    wait_until(
+        answers,
+        timeout_s,
+        0.5,
+        what=lambda: (
+            f"the Ray head to answer ({errors[-1] if errors else ''}):\n{log.read_text(errors='replace')[-3000:]}"
+        ),
+    )
 
 
 def training(run, timeout_s: float = 120) -> dict:
     """Wait until the run trains on the cluster and has saved its first checkpoint; its status then."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def trains() -> dict | None:
         st = run.status()
         assert st["state"] in ("queued", "running"), st
         batches = [e for e in run.metrics()[0] if e["type"] == "batch"]
-        if st["state"] == "running" and batches and run.checkpoint_path().exists():
-            return st
-        time.sleep(0.2)
-    pytest.fail(f"run {run.run_id} did not start training: {run.status()}")
+        return st if st["state"] == "running" and batches and run.checkpoint_path().exists() else None
+
+    return wait_until(trains, timeout_s, what=lambda: f"run {run.run_id} to train: {run.status()}")
 
 
 def wait_for_workers_to_leave(runs_dir, timeout_s: float = 60) -> None:
     """Until the runs folder's workers have run out of work and left."""
-    deadline = time.monotonic() + timeout_s
-    while jobs.workers(runs_dir):
-        assert time.monotonic() < deadline, f"workers stayed: {jobs.workers(runs_dir)}"
-        time.sleep(0.2)
+    wait_until(lambda: not workers(runs_dir), timeout_s, what=lambda: f"workers {workers(runs_dir)} to leave")
 
 
 # ~200 one-image steps an epoch, a checkpoint after each; far more epochs than a test waits for
-LONG = make_config("lenet5", "seed003", epochs=200, batch_size=1).to_dict()
-QUICK = make_config("mlp", "fast", epochs=1, batch_size=50).to_dict()
+LONG = ("lenet5", "seed003", {"epochs": 200, "batch_size": 1})  # model, preset, overrides
+QUICK = ("mlp", "fast", {"epochs": 1, "batch_size": 50})
 ENDED = ("done", "stopped", "failed", "interrupted")
 
 
@@ -497,30 +505,32 @@ def test_runs_train_stop_and_survive_the_head_going_away(ray_head, tiny_mnist, r
     assert done.metrics()[0][-1]["type"] == "end"
 
     # a long run, stopped by its user once it has trained a little
-    launch = jobs.launcher(runs_dir, tiny_mnist, backend="ray", ray_address=url)
-    stopped = launch.start(LONG)
+    def start(run):
+        return submit(*run, runs_dir=runs_dir, data_root=tiny_mnist, backend="ray", ray_address=url)
+
+    stopped = start(LONG)
     training(stopped)
-    jobs.stop_run(stopped)
-    st = wait_for(stopped, ENDED)
+    stop(stopped)
+    st = wait_for_state(stopped, ENDED)
     assert st["state"] == "stopped" and st["reason_key"] == "reason.stopped_by_user", st
     load_model(stopped.checkpoint_path())
 
     # a long run stopped from outside the app (`ray job stop`): Ray's SIGTERM lets the trainer save and say so
     from ray.job_submission import JobSubmissionClient
 
-    ended = launch.start(LONG)
+    ended = start(LONG)
     training(ended)
     assert JobSubmissionClient(url).stop_job(ended.run_id)
-    st = wait_for(ended, ENDED)
+    st = wait_for_state(ended, ENDED)
     assert st["state"] == "interrupted" and st["reason_key"] == "reason.terminated", st
     assert ended.metrics()[0][-1]["type"] == "end"  # it ended on its own terms, not killed
     load_model(ended.checkpoint_path())
 
     # a long run whose cluster goes away while it trains
-    lost = launch.start(LONG)
+    lost = start(LONG)
     trainer = training(lost)["trainer_pid"]
     stop_head(ray_head.process)
-    st = wait_for(lost, ENDED, timeout_s=90)
+    st = wait_for_state(lost, ENDED, timeout_s=90)
     assert st["state"] == "interrupted" and st["reason_key"] == "reason.ray_lost_kept", st
     assert not pid_alive(trainer)  # nothing trains on in the background
     load_model(lost.checkpoint_path())
@@ -533,8 +543,8 @@ def test_runs_train_stop_and_survive_the_head_going_away(ray_head, tiny_mnist, r
         lost.run_id: "interrupted",
     }
     load_model(done.checkpoint_path())
-    late = launch.start(QUICK)
-    st = wait_for(late, ENDED, timeout_s=60)
+    late = start(QUICK)
+    st = wait_for_state(late, ENDED, timeout_s=60)
     assert st["state"] == "failed" and st["reason_key"] == "error.ray.unreachable", st
     assert f"the Ray cluster at {url} cannot be reached" in st["reason"]
     assert len(RunStore(runs_dir).list()) == 5
@@ -545,15 +555,17 @@ def test_runs_train_stop_and_survive_the_head_going_away(ray_head, tiny_mnist, r
 def test_a_cluster_with_a_token(token_head, tiny_mnist, runs_dir, monkeypatch):
     """A cluster with token auth: a run sent with a wrong token fails at once, saying that the token was
     refused; with MNIST_LAB_RAY_TOKEN right, a run trains there to the end."""
-    launch = jobs.launcher(runs_dir, tiny_mnist, backend="ray", ray_address=token_head.url)
+    def start(run):
+        return submit(*run, runs_dir=runs_dir, data_root=tiny_mnist, backend="ray", ray_address=token_head.url)
+
     monkeypatch.setenv("MNIST_LAB_RAY_TOKEN", "not-" + token_head.token)  # the workers started below inherit it
-    refused = launch.start(LONG)
-    st = wait_for(refused, ENDED, timeout_s=60)
+    refused = start(LONG)
+    st = wait_for_state(refused, ENDED, timeout_s=60)
     assert st["state"] == "failed" and st["reason_key"] == "error.ray.token", st
     assert f"the Ray cluster at {token_head.url} refused the token" in st["reason"]
 
     wait_for_workers_to_leave(runs_dir)  # a worker keeps the token it started with
     monkeypatch.setenv("MNIST_LAB_RAY_TOKEN", token_head.token)
-    accepted = launch.start(QUICK)
-    st = wait_for(accepted, ENDED)
+    accepted = start(QUICK)
+    st = wait_for_state(accepted, ENDED)
     assert st["state"] == "done" and st["test_accuracy"] is not None, st

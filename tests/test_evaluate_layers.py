@@ -1,4 +1,3 @@
-import time
 from collections import OrderedDict
 
 import numpy as np
@@ -6,9 +5,12 @@ import pytest
 import torch
 from torch import nn
 
+from mnist_lab import sidefiles
 from mnist_lab.data import Split
 from mnist_lab.evaluate import cell_indices, evaluate, mistakes, predict_proba
 from mnist_lab.layers import activations, conv_filters
+from mnist_lab.models import build_model
+from tests.helpers import wait_until
 
 
 def pixel_reader(size: int = 28) -> nn.Sequential:
@@ -128,22 +130,21 @@ def test_activations_every_layer_and_inplace_relu_copied():
 
 
 def test_activations_with_registry_model():
-    models = pytest.importorskip("mnist_lab.models")
-    model = models.build_model("lenet5")
+    model = build_model("lenet5")
     acts = activations(model, torch.zeros(1, 1, 28, 28))
     assert acts[0][0] == "c1" and acts[-1][2].shape == (10,)
     assert next(n for n, _ in conv_filters(model)) == "c1"
 
 
 def test_saved_predictions_are_used_only_for_their_checkpoint(tmp_path):
-    from mnist_lab.evaluate import load_predictions, predictions_path, save_predictions
+    from mnist_lab.evaluate import load_predictions, save_predictions
 
     ckpt = tmp_path / "checkpoint.pt"
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(10), 50).astype(np.float32)
     labels = rng.integers(0, 10, 50)
     path = save_predictions(ckpt, probs, labels, epoch=3)
-    assert path == predictions_path(ckpt) == tmp_path / "checkpoint.predictions.npz"
+    assert path == sidefiles.beside(ckpt, sidefiles.PREDICTIONS) == tmp_path / "checkpoint.predictions.npz"
     ev = load_predictions(ckpt, labels, 3)
     np.testing.assert_allclose(ev.probabilities, probs, atol=1e-3)  # float16 on disk
     assert (ev.predictions == probs.argmax(1)).all() and ev.accuracy == (probs.argmax(1) == labels).mean()
@@ -155,12 +156,12 @@ def test_saved_predictions_are_used_only_for_their_checkpoint(tmp_path):
 
 def test_what_the_app_computes_for_the_shipped_model_never_overwrites_its_shipped_files(tmp_path):
     from mnist_lab import checkpoints, projection
-    from mnist_lab.evaluate import load_predictions, predictions_path, save_predictions
+    from mnist_lab.evaluate import load_predictions, save_predictions
 
     shipped = checkpoints.default_checkpoint()
     meta = checkpoints.load_model(shipped)[1]
-    before = predictions_path(shipped).read_bytes()
-    with np.load(predictions_path(shipped)) as z:
+    before = sidefiles.beside(shipped, sidefiles.PREDICTIONS).read_bytes()
+    with np.load(sidefiles.beside(shipped, sidefiles.PREDICTIONS)) as z:
         real_labels = z["labels"]
     assert load_predictions(shipped, real_labels, meta.epoch) is not None  # what it ships
 
@@ -168,13 +169,14 @@ def test_what_the_app_computes_for_the_shipped_model_never_overwrites_its_shippe
     labels = np.arange(100) % 10
     probs = np.eye(10, dtype=np.float32)[labels]
     path = save_predictions(shipped, probs, labels, meta.epoch)
-    assert path.parent == checkpoints.cache_dir() and predictions_path(shipped).read_bytes() == before
+    assert path.parent == checkpoints.cache_dir()
+    assert sidefiles.beside(shipped, sidefiles.PREDICTIONS).read_bytes() == before
     assert load_predictions(shipped, labels, meta.epoch).accuracy == 1.0
     assert load_predictions(shipped, real_labels, meta.epoch).accuracy > 0.99  # the shipped file still answers
 
     saved = {"labels": labels.astype(np.uint8), "epoch": np.int64(meta.epoch), "pca": np.zeros((100, 2), np.float32)}
     file = projection.save(shipped, saved)
-    assert file.parent == checkpoints.cache_dir() != projection.path_for(shipped).parent
+    assert file.parent == checkpoints.cache_dir() != sidefiles.beside(shipped, sidefiles.PROJECTIONS).parent
     assert set(projection.load(shipped, meta.epoch, labels)) == set(saved)
     assert projection.load(shipped, meta.epoch, (labels + 1) % 10) == {}  # made for another test set
 
@@ -189,27 +191,27 @@ def test_a_background_task_runs_once_and_reports_progress():
     def work(progress):
         calls.append(1)
         progress(0.5)
-        gate.wait(5)
+        gate.wait()  # until the test has seen it half done, however slow the machine
         return "result"
 
     first = tasks.start("test-once", work)
-    assert tasks.start("test-once", work) is first  # a second asker (another session) waits for the same
-    deadline = time.monotonic() + 5
-    while first.fraction < 0.5 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert first.fraction == 0.5 and not first.done
-    gate.set()
-    assert first.wait(5) and first.result == "result" and first.fraction == 1.0 and calls == [1]
+    try:
+        assert tasks.start("test-once", work) is first  # a second asker (another session) waits for the same
+        wait_until(lambda: first.fraction >= 0.5, 30, 0.01, what="the task's progress report")
+        assert first.fraction == 0.5 and not first.done
+    finally:
+        gate.set()  # the task's thread ends whatever happened above
+    assert first.wait(30) and first.result == "result" and first.fraction == 1.0 and calls == [1]
 
     def broken(progress):
         raise ValueError("no")
 
     failed = tasks.start("test-broken", broken)
-    assert failed.wait(5) and isinstance(failed.error, ValueError)
+    assert failed.wait(30) and isinstance(failed.error, ValueError)
     # a failed task stays failed for every asker (a page rerun must not start it again and again) ...
     assert tasks.start("test-broken", lambda p: "again") is failed
     tasks.forget("test-broken")  # ... until someone asks to try again
-    assert tasks.start("test-broken", lambda p: "again").wait(5)
+    assert tasks.start("test-broken", lambda p: "again").wait(30)
     assert tasks.get("test-broken").result == "again"
     tasks.forget("test-once")
     assert tasks.get("test-once") is None

@@ -9,17 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_lab import explain, projection
+from mnist_lab import explain, projection, sidefiles
 from mnist_lab.checkpoints import ModelMeta
-from mnist_lab.models import build_model, input_pad
-from tests.helpers import assert_ok, goto, start, synthetic_digits, texts
+from mnist_lab.models import build_model
+from mnist_lab.registry import MODELS
+from tests.helpers import assert_ok, goto, optional_import, rerun_until, start, synthetic_digits, texts, wait_until
 
 EXPLAIN, DMAP = "pages/9_Explain.py", "pages/10_Digit_Map.py"
 
 
 def _model(name: str, seed: int = 0):
     torch.manual_seed(seed)
-    meta = ModelMeta(name, "standardize" if name != "simple_cnn" else "minmax", input_pad(name))
+    meta = ModelMeta(name, "standardize" if name != "simple_cnn" else "minmax", MODELS[name].pad)
     return build_model(name).eval(), meta
 
 
@@ -30,10 +31,14 @@ def _seven() -> np.ndarray:
     return img
 
 
-@pytest.mark.parametrize("name", ["lenet5", "simple_cnn", "modern_cnn"])
+@pytest.mark.parametrize("name", list(MODELS))
 @pytest.mark.parametrize("method", explain.METHODS)
 def test_every_map_is_28x28_for_every_model(name, method):
     model, meta = _model(name)
+    if method == "gradcam" and MODELS[name].gradcam_layer is None:
+        with pytest.raises(explain.ExplainError, match="no convolution"):
+            explain.attribution(model, meta, _seven(), method, 7)
+        return
     was = model.training
     a = explain.attribution(model, meta, _seven(), method, 7)
     assert a.map.shape == (28, 28) and a.map.dtype == np.float32 and np.isfinite(a.map).all()
@@ -48,7 +53,7 @@ def test_gradcam_never_hooks_the_model_other_sessions_share(monkeypatch):
     from captum.attr import LayerGradCam
 
     model, meta = _model("lenet5")
-    layer = getattr(model, explain.gradcam_layer(model))
+    layer = getattr(model, MODELS["lenet5"].gradcam_layer)
     hooks_seen = []
     real = LayerGradCam.attribute
 
@@ -86,18 +91,6 @@ def test_a_grey_cover_finds_evidence_where_there_is_no_ink_and_a_black_one_canno
     assert np.abs(grey[far]).max() > 1e-4
 
 
-def test_an_mlp_has_no_gradcam_and_says_why():
-    model, meta = _model("mlp")
-    assert explain.gradcam_layer(model) is None
-    with pytest.raises(explain.ExplainError, match="no convolution"):
-        explain.attribution(model, meta, _seven(), "gradcam", 7)
-    assert [explain.gradcam_layer(_model(n)[0]) for n in ("lenet5", "simple_cnn", "modern_cnn")] == [
-        "c3",
-        "conv2",
-        "conv4",
-    ]  # the last convolution that a pooling layer follows
-
-
 def test_bad_settings_are_refused():
     model, meta = _model("lenet5")
     for kwargs, message in [
@@ -121,9 +114,10 @@ def test_scrambled_weights_and_rank_correlation():
     assert abs(explain.rank_correlation(a, np.random.default_rng(1).normal(size=(28, 28)))) < 0.2
 
 
-@pytest.mark.parametrize("name, width", [("lenet5", 84), ("simple_cnn", 20), ("modern_cnn", 128), ("mlp", 128)])
-def test_features_are_the_penultimate_layer(name, width):
+@pytest.mark.parametrize("name", list(MODELS))
+def test_features_are_the_penultimate_layer(name):
     model, meta = _model(name)
+    width = list(model.children())[-1].in_features  # what the last Linear layer reads
     images, _ = synthetic_digits(30)
     feats = explain.features(model, meta, images, batch_size=7)
     assert feats.shape == (30, width)
@@ -142,7 +136,7 @@ def test_projections_are_made_saved_and_found_again(tmp_path):
     assert saved["pca"].shape == saved["tsne"].shape == (200, 2) and len(saved["labels"]) == 200
     assert seen[-1] == 1.0 and seen == sorted(seen)
     projection.save(ckpt, saved)
-    assert projection.path_for(ckpt).is_file() and projection.load(ckpt, 3) == {}  # another epoch's
+    assert sidefiles.beside(ckpt, sidefiles.PROJECTIONS).is_file() and projection.load(ckpt, 3) == {}  # another epoch's
     again = projection.load(ckpt, 2)
     np.testing.assert_array_equal(again["tsne"], saved["tsne"])
     feats = explain.features(model, meta, images[:200])
@@ -155,7 +149,7 @@ def test_projections_are_made_saved_and_found_again(tmp_path):
 
 @pytest.mark.slow
 def test_umap_is_made_when_installed(tmp_path):
-    pytest.importorskip("umap")
+    optional_import("umap", "umap", "pip install -e '.[umap]'")
     model, meta = _model("lenet5")
     images, labels = synthetic_digits(300)
     saved = projection.build(model, meta, images, labels, ["umap"], n=300)
@@ -165,17 +159,6 @@ def test_umap_is_made_when_installed(tmp_path):
 # ---------------------------------------------------------------- the pages
 
 
-def _wait(at, ready, timeout: float = 120):
-    """Rerun while a background job (look-alikes, a projection) is made; its progress shows meanwhile."""
-    deadline = time.monotonic() + timeout
-    while not ready(at) and time.monotonic() < deadline:
-        assert not at.exception, at.exception[0].message
-        time.sleep(0.3)
-        at.run()
-    assert ready(at), "the page did not finish its background work"
-    return at
-
-
 def test_explain_page_shows_maps_checks_and_look_alikes(tiny_mnist, runs_dir, model_run):
     at = start()
     at.session_state["model_choice"] = model_run
@@ -183,7 +166,7 @@ def test_explain_page_shows_maps_checks_and_look_alikes(tiny_mnist, runs_dir, mo
     assert_ok(at, EXPLAIN)
     assert len(at.get("plotly_chart")) == 6  # three maps, each beside its scrambled twin
     assert "rank correlation" in texts(at.markdown)
-    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 7)  # the look-alikes, once the index is made
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 7)  # the look-alikes, once the index is made
     assert "training digits nearest" in texts(at.markdown)
 
 
@@ -226,10 +209,10 @@ def test_digit_map_page_makes_its_pca_once_then_shows_it(tiny_mnist, runs_dir, m
     at.session_state["model_choice"] = model_run
     at = goto(at, DMAP)
     assert_ok(at, DMAP)
-    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 1)
     from mnist_lab import runs
 
-    assert projection.path_for(runs.RunStore(runs_dir).get(model_run).checkpoint_path()).is_file()
+    assert sidefiles.beside(runs.RunStore(runs_dir).get(model_run).checkpoint_path(), sidefiles.PROJECTIONS).is_file()
     assert "100 test digits" in texts(at.markdown)
     at.get("button_group")[0].set_value("tsne").run()
     assert "has not been made yet" in texts(at.info) and not at.exception  # made only when asked
@@ -240,7 +223,7 @@ def test_digit_map_places_the_drawn_digit_as_a_star(tiny_mnist, runs_dir, model_
     at.session_state["model_choice"] = model_run
     at.session_state["drawn_digit"] = _seven()
     at = goto(at, DMAP)
-    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 1)
     spec = at.get("plotly_chart")[0].proto.spec
     assert '"symbol":"star"' in spec.replace(" ", "") and "your digit" in spec
     assert "Draw a digit on the Draw page" not in texts(at.caption)
@@ -256,7 +239,7 @@ def test_digit_map_without_umap_says_how_to_add_it_and_computes_nothing(tiny_mni
     at = start()
     at.session_state["model_choice"] = model_run
     at = goto(at, DMAP)
-    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 1)
     started.clear()
     at.get("button_group")[0].set_value("umap").run()
     assert 'pip install -e ".[umap]"' in texts(at.warning) and not at.exception
@@ -270,13 +253,13 @@ def test_digit_map_shows_the_saved_tsne_without_the_dataset(tiny_mnist, runs_dir
     at.session_state["model_choice"] = model_run
     at.session_state["drawn_digit"] = _seven()
     at = goto(at, DMAP)
-    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 1)
     at.get("button_group")[0].set_value("tsne").run()
     at.button(key="dmap_go_tsne").click().run()
-    at = _wait(at, lambda a: len(a.get("plotly_chart")) == 1)  # the t-SNE, made and saved
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 1)  # the t-SNE, made and saved
     import ui
 
-    monkeypatch.setattr(ui, "dataset_location", lambda name="mnist": None)
+    monkeypatch.setattr(ui.computed, "dataset_location", lambda name="mnist": None)  # where map_star looks
     at.run()
     assert not at.exception and len(at.get("plotly_chart")) == 1
     assert '"symbol":"star"' not in at.get("plotly_chart")[0].proto.spec.replace(" ", "")
@@ -291,10 +274,8 @@ def test_projection_progress_never_goes_back_and_no_tick_follows_its_step():
     assert seen == [0.2, 0.5, 0.6, 1.0]
     ticks = []
     ticker = projection._Ticker(lambda: (time.sleep(0.05), ticks.append(time.monotonic())))
-    deadline = time.monotonic() + 30
-    while not ticks and time.monotonic() < deadline:  # however busy the machine, wait for a first tick
-        time.sleep(0.05)
+    wait_until(lambda: ticks, 30, 0.05, what="a first tick")  # however busy the machine
     ticker.stop()
     stopped = time.monotonic()
-    time.sleep(0.6)
+    time.sleep(0.6)  # the thing under test: no tick comes in the next tick period (0.5 s) after stop()
     assert ticks and all(t <= stopped for t in ticks)

@@ -3,9 +3,7 @@ Train page's download button. Needs no real data: the digits are tests.helpers.s
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,17 +11,13 @@ import pytest
 import torch
 
 from mnist_lab import checkpoints, cli, data, evaluate, export, i18n, models
-from tests.helpers import goto, start, synthetic_digits
+from mnist_lab.registry import MODELS
+from tests.helpers import goto, optional_import, start, synthetic_digits
 
 
 def need(module: str):
     """Import module, or skip (fail when MNIST_LAB_REQUIRE_ONNX=1: a CI that installs the onnx extra)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        if os.environ.get("MNIST_LAB_REQUIRE_ONNX") == "1":
-            pytest.fail(f"{module} cannot be imported ({e}) but MNIST_LAB_REQUIRE_ONNX=1")
-        pytest.skip(f"{module} cannot be imported ({e}): pip install -e '.[onnx]'")
+    return optional_import(module, "onnx", "pip install -e '.[onnx]'")
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +49,14 @@ def modes(model: torch.nn.Module) -> list[bool]:
     return [m.training for m in model.modules()]
 
 
-@pytest.mark.parametrize(
-    "name, normalize, training",
-    [
-        ("lenet5", "standardize", False),
-        ("simple_cnn", "minmax", True),  # pad 2: 32×32 input, padded inside the graph
-        # batch norm and dropout: must export in eval mode
-        pytest.param("modern_cnn", "standardize", True, marks=pytest.mark.slow),
-    ],
-)
-def test_export_matches_torch_and_is_one_file(tmp_path, digits, name, normalize, training):
+@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("training", [False, True])  # a model left in training mode must export in eval mode
+def test_export_matches_torch_and_is_one_file(tmp_path, digits, name, training):
     need("onnx")
     torch.manual_seed(0)
     model = models.build_model(name)
-    meta = checkpoints.ModelMeta(name, normalize, models.input_pad(name))
+    normalize = "minmax" if MODELS[name].pad else "standardize"  # both normalisations, and padding in the graph
+    meta = checkpoints.ModelMeta(name, normalize, MODELS[name].pad)
     with torch.no_grad():  # running statistics that are not 0 and 1, so eval-mode batch norm shows
         model.train()(data.to_float(torch.from_numpy(digits[:256]), normalize, meta.pad))
     model.train(training)

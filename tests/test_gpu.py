@@ -1,4 +1,5 @@
-"""The GPU path, checked wherever CUDA is present (skipped elsewhere; CI has no GPU).
+"""The GPU path, checked wherever CUDA is present (skipped elsewhere, failed with MNIST_LAB_REQUIRE_GPU=1;
+CI has no GPU).
 
 On a machine with a GPU these prove: LeNet-5 and the modern CNN train an epoch on it, two runs share
 one GPU, a run stops mid-epoch and keeps its checkpoint, and a checkpoint trained on the GPU is used
@@ -7,29 +8,28 @@ by a CPU-only server. Their speed is for `python -m bench.bench_train --device c
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import torch
 
-from mnist_lab import checkpoints, config, jobs, runs
+from mnist_lab import checkpoints, config
 from mnist_lab.evaluate import predict_proba
+from mnist_lab.jobs.queue import stop
+from mnist_lab.jobs.submit import submit
+from mnist_lab.registry import MODELS
 from mnist_lab.train import train
-from tests.helpers import wait_for_state
+from tests.helpers import require, wait_for_state, wait_until
 from tests.test_train import tiny
 
-
-def _wait_reconciled(run: runs.Run, states, timeout: float = 300) -> dict:
-    return wait_for_state(run, states, timeout, reconcile=True)
+pytestmark = pytest.mark.slow
 
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine"),
-]
+@pytest.fixture(autouse=True)
+def gpu() -> None:
+    """A machine meant to have a GPU sets MNIST_LAB_REQUIRE_GPU=1: a CPU-only torch there fails instead of skipping."""
+    require("gpu", None if torch.cuda.is_available() else "no CUDA GPU on this machine")
 
 
-@pytest.mark.parametrize("model", ["lenet5", "modern_cnn"])
+@pytest.mark.parametrize("model", list(MODELS))
 def test_an_epoch_trains_on_the_gpu(model):
     events = []
     end = train(config.make_config(model, "fast", epochs=1, batch_size=64, device="cuda"), tiny(), events.append)
@@ -39,19 +39,22 @@ def test_an_epoch_trains_on_the_gpu(model):
 
 def test_two_runs_share_one_gpu_and_one_stops_mid_epoch(tiny_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "2")
-    quick = config.make_config("lenet5", "fast", epochs=2, batch_size=50, device="cuda").to_dict()
-    long = config.make_config("lenet5", "seed003", epochs=200, batch_size=1, device="cuda").to_dict()
-    a = jobs.start_run(quick, runs_dir, tiny_mnist, student="gpu a")
-    b = jobs.start_run(long, runs_dir, tiny_mnist, student="gpu b")
-    _wait_reconciled(b, ("running",))
-    st = _wait_reconciled(a, ("done", "failed", "interrupted"))
+    quick = {"epochs": 2, "batch_size": 50, "device": "cuda"}
+    long = {"epochs": 200, "batch_size": 1, "device": "cuda"}
+    a = submit("lenet5", "fast", quick, student="gpu a", runs_dir=runs_dir, data_root=tiny_mnist)
+    b = submit("lenet5", "seed003", long, student="gpu b", runs_dir=runs_dir, data_root=tiny_mnist)
+    wait_for_state(b, ("running",), 300, reconcile=True)
+    st = wait_for_state(a, ("done", "failed", "interrupted"), 300, reconcile=True)
     assert st["state"] == "done", st
-    assert "cuda" in (st.get("device_name") or "").lower() or torch.cuda.get_device_name(0) in st["device_name"]
-    while not b.checkpoint_path().exists():  # its first epoch has ended
-        _wait_reconciled(b, ("running",))
-        time.sleep(0.2)
-    jobs.stop_run(b)
-    st = _wait_reconciled(b, ("stopped", "failed", "interrupted"))
+    assert st["device_name"] in {torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())}, st
+
+    def first_epoch_saved() -> bool:
+        assert b.reconcile()["state"] == "running", b.status()  # it trains on until stopped
+        return b.checkpoint_path().exists()
+
+    wait_until(first_epoch_saved, 300, what="run b's first checkpoint")
+    stop(b)
+    st = wait_for_state(b, ("stopped", "failed", "interrupted"), 300, reconcile=True)
     assert st["state"] == "stopped", st
     checkpoints.load_model(b.checkpoint_path())
 

@@ -3,15 +3,18 @@
 import itertools
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from mnist_lab import cli, jobs
+from mnist_lab import cli
 from mnist_lab.config import make_config
+from mnist_lab.jobs.queue import runs_ahead, stop
+from mnist_lab.jobs.slots import workers
+from mnist_lab.jobs.submit import submit
 from mnist_lab.runs import RunStore
+from tests.helpers import wait_for_state, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,16 +41,19 @@ def test_out_of_memory_fails_the_run_with_a_plain_reason(tiny_mnist, runs_dir, m
 @pytest.mark.slow
 def test_many_runs_started_at_once_queue_and_all_finish(tiny_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
-    cfg = make_config("mlp", "fast", epochs=1, batch_size=100).to_dict()
-    started = [jobs.start_run(cfg, runs_dir, tiny_mnist) for _ in range(4)]
-    t0 = time.time()
-    while time.time() - t0 < 240:
-        states = [r.status()["state"] for r in started]
+    quick = {"epochs": 1, "batch_size": 100}
+    started = [submit("mlp", "fast", quick, runs_dir=runs_dir, data_root=tiny_mnist) for _ in range(4)]
+
+    def all_done() -> bool:
+        # newest first, because the reads are not one snapshot: read oldest first, a run seen running just
+        # before it ended and the next one, claimed a moment later, looked like two at once. An older run
+        # has ended before a newer one starts, so read after it, it can no longer be seen running.
+        states = [r.status()["state"] for r in reversed(started)]
         assert states.count("running") <= 1, states  # never more than the limit at once
-        if all(s == "done" for s in states):
-            break
         assert not {"failed", "interrupted"} & set(states), states
-        time.sleep(0.1)
+        return all(s == "done" for s in states)
+
+    wait_until(all_done, 240, 0.1, what=lambda: f"all four runs to be done: {[r.status() for r in started]}")
     assert [i.status for i in RunStore(runs_dir).list()] == ["done"] * 4
     spans = sorted((r.status()["started"], r.status()["ended"]) for r in started)
     assert all(a[1] <= b[0] + 0.5 for a, b in itertools.pairwise(spans))  # one after another
@@ -65,7 +71,7 @@ FORBIDDEN = [
 
 @pytest.mark.parametrize("pattern, what", FORBIDDEN)
 def test_no_unsafe_calls_in_the_product(pattern, what):
-    files = [*ROOT.glob("mnist_lab/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("*.py")]
+    files = [*ROOT.glob("mnist_lab/**/*.py"), *ROOT.glob("ui/*.py"), *ROOT.glob("pages/*.py"), *ROOT.glob("*.py")]
     hits = [
         f"{f.relative_to(ROOT)}:{i + 1}"
         for f in files
@@ -108,8 +114,8 @@ def test_run_outlives_the_process_that_started_it(tiny_mnist, runs_dir):
     import sys
 
     code = (
-        "import sys; from mnist_lab import jobs; from mnist_lab.config import make_config; "
-        "r = jobs.start_run(make_config('mlp', 'fast', epochs=2, batch_size=50).to_dict(), sys.argv[1], sys.argv[2]); "
+        "import sys; from mnist_lab.jobs.submit import submit; "
+        "r = submit('mlp', 'fast', {'epochs': 2, 'batch_size': 50}, runs_dir=sys.argv[1], data_root=sys.argv[2]); "
         "print(r.run_id)"
     )
     server = subprocess.run(
@@ -120,12 +126,12 @@ def test_run_outlives_the_process_that_started_it(tiny_mnist, runs_dir):
         check=True,
     )
     run_id = server.stdout.strip()
-    t0 = time.time()
-    while time.time() - t0 < 120:  # a "restarted server" reads the same folder
+
+    def ended():  # as a "restarted server" reads the same folder
         info = {i.run_id: i for i in RunStore(runs_dir).list()}[run_id]
-        if info.status not in ("queued", "running"):
-            break
-        time.sleep(0.3)
+        return info if info.status not in ("queued", "running") else None
+
+    info = wait_until(ended, 120, 0.3, what=f"run {run_id} to end")
     assert info.status == "done" and info.test_accuracy is not None
 
 
@@ -140,30 +146,27 @@ def test_queued_runs_cost_no_process_and_workers_load_torch_once(tiny_mnist, run
     """A class presses Start together: waiting runs are files, each slot's worker imports torch once
     and trains the runs in the order they were started."""
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
-    long = jobs.start_run(make_config("lenet5", "seed003", epochs=200, batch_size=1).to_dict(), runs_dir, tiny_mnist)
-    t0 = time.time()
-    while long.status()["state"] != "running" and time.time() - t0 < 120:
-        time.sleep(0.2)
-    waiting = [
-        jobs.start_run(make_config("mlp", "fast", epochs=1, batch_size=50).to_dict(), runs_dir, tiny_mnist)
-        for _ in range(3)
-    ]
+    long = submit("lenet5", "seed003", {"epochs": 200, "batch_size": 1}, runs_dir=runs_dir, data_root=tiny_mnist)
+    wait_for_state(long, ("running",))
+    # the worker names its run on its card just after claiming it
+    [worker] = wait_until(lambda: [w for w in workers(runs_dir) if w.run_id == long.run_id], what="its card")
+    quick = {"epochs": 1, "batch_size": 50}
+    waiting = [submit("mlp", "fast", quick, runs_dir=runs_dir, data_root=tiny_mnist) for _ in range(3)]
     try:
         assert [r.status()["state"] for r in waiting] == ["queued"] * 3
         assert all(r.status().get("pid") is None for r in waiting)  # no process of their own
-        [worker] = jobs.workers(runs_dir)
-        assert worker.pid == long.status()["pid"] and worker.run_id == long.run_id
+        assert workers(runs_dir) == [worker] and worker.pid == long.status()["pid"]
         mb, has_torch = _rss_mb_and_torch(worker.pid)
         assert has_torch and mb > 150
-        assert [jobs.runs_ahead(r) for r in waiting] == [0, 1, 2]  # first come, first served
+        assert [runs_ahead(r) for r in waiting] == [0, 1, 2]  # first come, first served
     finally:
-        jobs.stop_run(long)
-    t0 = time.time()
-    while time.time() - t0 < 180:
+        stop(long)
+
+    def all_ended() -> list[str] | None:
         states = [r.status()["state"] for r in [long, *waiting]]
-        if not {"queued", "running"} & set(states):
-            break
-        time.sleep(0.3)
+        return None if {"queued", "running"} & set(states) else states
+
+    states = wait_until(all_ended, 180, 0.3, what="every run to end")
     assert states == ["stopped", "done", "done", "done"], states
     assert {r.status()["pid"] for r in [long, *waiting]} == {worker.pid}  # one worker, one torch import
     started = [r.status()["started"] for r in waiting]

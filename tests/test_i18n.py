@@ -5,12 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from mnist_lab import charts, config, filters, i18n, preprocess, runs
+from mnist_lab import config, filters, i18n, preprocess, runs
+from mnist_lab.charts import style
 from mnist_lab.errors import LabError, Message
+from mnist_lab.registry import MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_FILES = [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
-ENGINE_FILES = sorted((ROOT / "mnist_lab").glob("*.py"))
+ENGINE_FILES = sorted((ROOT / "mnist_lab").rglob("*.py"))  # subpackages (jobs, charts) too
 
 
 def test_every_language_has_every_key_with_the_same_placeholders():
@@ -69,7 +71,7 @@ def test_every_message_key_the_engine_raises_exists():
 @pytest.mark.parametrize(
     "prefix, values",
     [
-        ("chart.", charts.DEFAULT_LABELS),
+        ("chart.", style.DEFAULT_LABELS),
         ("reason.", preprocess.REASONS),
         ("state.", runs.STATES),
         ("filters.kernel.", filters.KERNELS),
@@ -78,8 +80,8 @@ def test_every_message_key_the_engine_raises_exists():
         ("train.preset_help.", config.PRESETS),
         ("train.normalize.", config.NORMALIZE),
         ("train.schedule.", config.SCHEDULES),
-        ("model.title.", config.INPUT_SIZES),
-        ("model.desc.", config.INPUT_SIZES),
+        ("model.title.", MODELS),
+        ("model.desc.", MODELS),
         ("class.fashion.", range(10)),
     ],
 )
@@ -100,8 +102,8 @@ def test_engine_errors_read_in_every_language():
 
 def test_chart_labels_and_class_names_translate():
     ko = i18n.chart_labels("ko")
-    assert set(ko) == set(charts.DEFAULT_LABELS) and ko["accuracy"] == "정확도"
-    assert i18n.chart_labels("en")["accuracy"] == charts.DEFAULT_LABELS["accuracy"] == "Accuracy"
+    assert set(ko) == set(style.DEFAULT_LABELS) and ko["accuracy"] == "정확도"
+    assert i18n.chart_labels("en")["accuracy"] == style.DEFAULT_LABELS["accuracy"] == "Accuracy"
     assert i18n.class_names("mnist", "ko") == [str(k) for k in range(10)]
     assert i18n.class_names("fashion", "ko")[0] != i18n.class_names("fashion", "en")[0] == "T-shirt/top"
 

@@ -2,7 +2,7 @@
 
 import json
 
-from mnist_lab.metrics import MetricsTail, MetricsWriter, thin
+from mnist_lab.metrics import MetricsTail, MetricsWriter, of_type, thin
 
 
 def test_tail_reads_only_what_was_added(tmp_path):
@@ -22,7 +22,7 @@ def test_tail_reads_only_what_was_added(tmp_path):
         fh.write('ep": 2}\n')
     assert tail.read() == [{"type": "batch", "step": 2}]
     assert tail.last("batch") == {"type": "batch", "step": 2} and tail.last("epoch")["epoch"] == 1
-    assert [e["step"] for e in tail.of_type("batch")] == [1, 2]
+    assert [e["step"] for e in of_type(tail.events, "batch")] == [1, 2]
     writer.close()
     assert len(path.read_text().splitlines()) == 4 and json.loads(path.read_text().splitlines()[0])
 
@@ -30,7 +30,7 @@ def test_tail_reads_only_what_was_added(tmp_path):
 def test_thin_keeps_epochs_and_the_last_batch():
     events = [{"type": "start"}] + [{"type": "batch", "step": i} for i in range(1, 10_001)] + [{"type": "epoch"}]
     kept = thin(events, limit=100)
-    batches = [e for e in kept if e["type"] == "batch"]
+    batches = of_type(kept, "batch")
     assert len(batches) <= 101 and batches[-1]["step"] == 10_000 and batches[0]["step"] == 1
     assert kept[0]["type"] == "start" and kept[-1]["type"] == "epoch"
     short = events[:50]

@@ -1,4 +1,4 @@
-"""Model registry: shapes, parameter counts, initialisation."""
+"""The model registry: every entry keeps the contract (registry.py), and the builders' details."""
 
 import math
 
@@ -6,17 +6,36 @@ import pytest
 import torch
 from torch import nn
 
-from mnist_lab import models
+from mnist_lab import i18n, models
+from mnist_lab.registry import MODELS
 
 
-@pytest.mark.parametrize("name", list(models.MODELS))
-def test_output_shape_and_named_layers(name):
-    size = models.MODELS[name].input_size
-    m = models.build_model(name)
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_registered_model_keeps_the_contract(name):
+    """What explain, layers, projection and export rely on, for each entry: add a model to the registry
+    and this checks it (and every test parametrised over MODELS exercises it)."""
+    spec = MODELS[name]
+    assert spec.input_size in (28, 32) and spec.pad == (spec.input_size - 28) // 2
+    m = models.build_model(name).eval()
     assert isinstance(m, nn.Sequential)
-    assert m(torch.zeros(3, 1, size, size)).shape == (3, 10)
-    names = [n for n, _ in m.named_children()]
+    assert m(torch.zeros(3, 1, spec.input_size, spec.input_size)).shape == (3, 10)
+    children = list(m.named_children())
+    names = [n for n, _ in children]
     assert len(names) == len(set(names)) and not any(n.isdigit() for n in names)
+    last = children[-1][1]
+    assert isinstance(last, nn.Linear) and last.out_features == 10
+    assert names[-2] == spec.feature_layer  # its output is what the last Linear reads
+    # Grad-CAM's usual place: the last convolution with a pooling layer somewhere after it
+    pools = (nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d)
+    convs = [
+        n
+        for i, (n, layer) in enumerate(children)
+        if isinstance(layer, nn.Conv2d) and any(isinstance(later, pools) for _, later in children[i + 1 :])
+    ]
+    assert spec.gradcam_layer == (convs[-1] if convs else None)
+    for lang in i18n.LANGUAGES:
+        assert i18n.translator(lang)(spec.title_key) != spec.title_key
+        assert i18n.translator(lang)(spec.desc_key) != spec.desc_key
 
 
 def test_parameter_counts():
@@ -50,7 +69,7 @@ def test_summary_rows():
 def test_unknown_model_and_padding():
     with pytest.raises(ValueError, match="unknown model"):
         models.build_model("resnet152")
-    assert models.input_pad("simple_cnn") == 2 and models.input_pad("lenet5") == 0
+    assert MODELS["simple_cnn"].pad == 2 and MODELS["lenet5"].pad == 0
 
 
 def test_eval_mode_restores_the_mode_it_found():
@@ -64,10 +83,3 @@ def test_eval_mode_restores_the_mode_it_found():
     with pytest.raises(RuntimeError), models.eval_mode(model):
         raise RuntimeError("a failure inside the block")
     assert model.training  # restored even so
-
-
-def test_registry_matches_the_torch_free_config():
-    from mnist_lab import config
-
-    assert list(models.MODELS) == list(config.INPUT_SIZES)
-    assert all(models.MODELS[n].input_size == size for n, size in config.INPUT_SIZES.items())

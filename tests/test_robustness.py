@@ -13,9 +13,11 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from mnist_lab import charts, i18n, robustness
+from mnist_lab import i18n, robustness
+from mnist_lab.charts import sweeps
 from mnist_lab.checkpoints import ModelMeta
-from mnist_lab.models import build_model, input_pad
+from mnist_lab.models import build_model
+from mnist_lab.registry import MODELS
 from tests.helpers import assert_ok, by_label, goto, start, texts
 
 PAGE = "pages/11_Robustness.py"
@@ -130,11 +132,11 @@ def test_flips_finds_exactly_the_changes_of_answer():
     assert robustness.segments(values, probs) == [(7, 0, 10), (1, 15, 20), (7, 25, 25), (4, 30, 35)]
 
 
-@pytest.mark.parametrize("name", ["lenet5", "mlp", "modern_cnn"])
+@pytest.mark.parametrize("name", list(MODELS))
 def test_sweep_probabilities_one_row_per_step_summing_to_one(name):
     torch.manual_seed(0)
     model = build_model(name).eval()
-    meta = ModelMeta(name, "standardize", input_pad(name))
+    meta = ModelMeta(name, "standardize", MODELS[name].pad)
     probs = robustness.sweep_probabilities(model, meta, _seven(), "rotate")
     assert probs.shape == (37, 10)
     assert np.allclose(probs.sum(axis=1), 1, atol=1e-5)
@@ -143,7 +145,7 @@ def test_sweep_probabilities_one_row_per_step_summing_to_one(name):
 
 def test_a_sweep_is_quick_for_a_lenet():
     torch.manual_seed(0)
-    model, meta = build_model("lenet5").eval(), ModelMeta("lenet5", "standardize", input_pad("lenet5"))
+    model, meta = build_model("lenet5").eval(), ModelMeta("lenet5", "standardize", MODELS["lenet5"].pad)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -173,7 +175,7 @@ def test_the_chart_has_ten_lines_and_marks_each_flip():
     probs[np.arange(8), answers] = 0.55
     values = np.arange(8) * 5.0
     flips = robustness.flips(probs)
-    fig = charts.robustness_chart(values, probs, flips, kind_label="Turn", class_names=i18n.class_names("mnist"))
+    fig = sweeps.robustness_chart(values, probs, flips, kind_label="Turn", class_names=i18n.class_names("mnist"))
     assert len(fig.data) == 10 and all(t.type == "scatter" for t in fig.data)
     shapes, notes = _flip_marks(fig)
     assert len(shapes) == len(notes) == 3
@@ -190,7 +192,7 @@ def test_the_chart_compares_two_models_on_one_x_axis():
     rng = np.random.default_rng(0)
     a, b = rng.dirichlet(np.ones(10), 37), np.tile(np.eye(10)[3], (37, 1))
     flips = [robustness.flips(a), robustness.flips(b)]
-    fig = charts.robustness_chart(
+    fig = sweeps.robustness_chart(
         values, np.stack([a, b]), flips, kind_label="x", class_names=None, model_names=["<b>Ana</b>", "B"]
     )
     assert len(fig.data) == 20
@@ -201,7 +203,7 @@ def test_the_chart_compares_two_models_on_one_x_axis():
     assert len(shapes) == len(notes) == len(flips[0]) > 0
     assert any("&lt;b&gt;Ana" in n.text for n in fig.layout.annotations)  # a typed name stays text
     with pytest.raises(ValueError):
-        charts.robustness_chart(values, np.stack([a, b]), flips[:1], kind_label="x")
+        sweeps.robustness_chart(values, np.stack([a, b]), flips[:1], kind_label="x")
 
 
 # ---------------------------------------------------------------- the page

@@ -12,13 +12,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_lab import files, jobs, runs
+from mnist_lab import files, runs, settings
 from mnist_lab.checkpoints import CheckpointError, ModelMeta, load_model, save_checkpoint
-from mnist_lab.config import make_config
 from mnist_lab.errors import LabError
+from mnist_lab.jobs.limits import check_session
+from mnist_lab.jobs.queue import cancel, claim_next, enqueue, queued, runs_ahead, stop
+from mnist_lab.jobs.slots import Slot, free_slots, workers
+from mnist_lab.jobs.submit import submit
 from mnist_lab.models import build_model
 from mnist_lab.runs import RunStore
-from tests.helpers import wait_for_state
+from tests.helpers import wait_for_state, wait_until
 
 
 def test_create_list_get(tmp_path):
@@ -152,41 +155,42 @@ def test_other_architecture_and_truncated(tmp_path):
 
 
 def test_slots_limit_concurrency(tmp_path):
-    a, b = jobs.Slot(tmp_path, 1), jobs.Slot(tmp_path, 1)
+    a, b = Slot(tmp_path, 1), Slot(tmp_path, 1)
     assert a.try_acquire() and not b.try_acquire()
     a.release()
     assert b.try_acquire()
     b.release()
 
 
-def _wait(run, states, timeout=60):
-    return wait_for_state(run, states, timeout)
-
-
 @pytest.mark.slow
 def test_jobs_train_queue_and_stop(tiny_mnist, runs_dir, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
-    quick = make_config("lenet5", "fast", epochs=2, batch_size=50).to_dict()
-    done = jobs.start_run(quick, runs_dir, tiny_mnist)
-    st = _wait(done, ("done", "failed"))
+    quick = ("lenet5", "fast", {"epochs": 2, "batch_size": 50})
+    done = submit(*quick, runs_dir=runs_dir, data_root=tiny_mnist)
+    st = wait_for_state(done, ("done", "failed"), 60)
     assert st["state"] == "done" and st["test_accuracy"] is not None, done.log_path.read_text()
     assert done.checkpoint_path().exists()
-    from mnist_lab.evaluate import predictions_path
+    from mnist_lab import sidefiles
 
-    assert predictions_path(done.checkpoint_path()).is_file()  # the Mistakes page opens on these
+    assert sidefiles.beside(done.checkpoint_path(), sidefiles.PREDICTIONS).is_file()  # the Mistakes page opens on these
     events, _ = done.metrics()
     assert [e["type"] for e in events].count("epoch") == 2 and events[-1]["type"] == "end"
 
-    long = jobs.start_run(make_config("lenet5", "seed003", epochs=200, batch_size=1).to_dict(), runs_dir, tiny_mnist)
-    _wait(long, ("running",))
-    queued = jobs.start_run(quick, runs_dir, tiny_mnist)
-    time.sleep(3)
-    assert queued.status()["state"] == "queued"  # one slot, and it is taken
-    jobs.stop_run(queued)
-    st = _wait(queued, ("stopped", "failed", "done"))
+    long = submit("lenet5", "seed003", {"epochs": 200, "batch_size": 1}, runs_dir=runs_dir, data_root=tiny_mnist)
+    wait_for_state(long, ("running",), 60)
+    [worker] = wait_until(
+        lambda: [w for w in workers(runs_dir) if w.run_id == long.run_id], what="the worker's card to name its run"
+    )
+    waiting = submit(*quick, runs_dir=runs_dir, data_root=tiny_mnist)
+    # one slot, and it is taken: no second worker was started (a launcher writes a worker's card before it
+    # returns), and the one there trains the long run, so nothing can have claimed this one
+    assert workers(runs_dir) == [worker] and free_slots(runs_dir, 1) == 0
+    assert waiting.status()["state"] == "queued" and queued(runs_dir) == [waiting.run_id]
+    stop(waiting)
+    st = wait_for_state(waiting, ("stopped", "failed", "done"), 60)
     assert st["state"] == "stopped" and "before it started" in st["reason"]
-    jobs.stop_run(long)
-    st = _wait(long, ("stopped", "failed"))
+    stop(long)
+    st = wait_for_state(long, ("stopped", "failed"), 60)
     assert st["state"] == "stopped"
     load_model(long.checkpoint_path())
     assert {i.status for i in RunStore(runs_dir).list()} == {"done", "stopped"}
@@ -194,12 +198,11 @@ def test_jobs_train_queue_and_stop(tiny_mnist, runs_dir, monkeypatch):
 
 @pytest.mark.slow
 def test_killed_training_is_reported_and_checkpoint_survives(tiny_mnist, runs_dir):
-    run = jobs.start_run(make_config("lenet5", "seed003", epochs=200, batch_size=4).to_dict(), runs_dir, tiny_mnist)
-    t = time.time()
-    while not run.checkpoint_path().exists() and time.time() - t < 60:
-        time.sleep(0.2)
-    os.kill(run.status()["pid"], signal.SIGKILL)
-    time.sleep(0.5)
+    run = submit("lenet5", "seed003", {"epochs": 200, "batch_size": 4}, runs_dir=runs_dir, data_root=tiny_mnist)
+    wait_until(run.checkpoint_path().exists, 60, what="a first checkpoint")
+    pid = run.status()["pid"]
+    os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not runs.pid_alive(pid), 30, what=f"the killed worker {pid} to be gone")
     info = RunStore(runs_dir).list()[0]
     assert info.status == "interrupted" and "ended unexpectedly" in info.reason
     assert run.status()["reason_key"] == "reason.process_gone_kept"
@@ -211,12 +214,12 @@ def test_queue_is_first_come_first_served(tmp_path):
     store = RunStore(tmp_path)
     a, b, c = (store.create({"model": "mlp"}) for _ in range(3))
     for run in (c, a, b):
-        jobs.enqueue(run)
-    assert jobs.queued(tmp_path) == [a.run_id, b.run_id, c.run_id]
-    assert [jobs.runs_ahead(r) for r in (a, b, c)] == [0, 1, 2]
-    claimed = jobs.claim_next(tmp_path, os.getpid())
+        enqueue(run)
+    assert queued(tmp_path) == [a.run_id, b.run_id, c.run_id]
+    assert [runs_ahead(r) for r in (a, b, c)] == [0, 1, 2]
+    claimed = claim_next(tmp_path, os.getpid())
     assert claimed.run_id == a.run_id and a.status()["state"] == "running" and a.status()["pid"] == os.getpid()
-    assert jobs.runs_ahead(a) is None and jobs.runs_ahead(c) == 1
+    assert runs_ahead(a) is None and runs_ahead(c) == 1
 
 
 def test_claiming_skips_what_left_the_queue(tmp_path):
@@ -224,21 +227,21 @@ def test_claiming_skips_what_left_the_queue(tmp_path):
     store = RunStore(tmp_path)
     gone, stopped, waiting = (store.create({"model": "mlp"}) for _ in range(3))
     for run in (gone, stopped, waiting):
-        jobs.enqueue(run)
+        enqueue(run)
     gone.set_status("done")
     store.delete(gone.run_id)
     stopped.request_stop()  # a STOP that raced with the queue: cancelled, never trained
-    assert jobs.claim_next(tmp_path, os.getpid()).run_id == waiting.run_id
+    assert claim_next(tmp_path, os.getpid()).run_id == waiting.run_id
     assert stopped.status()["state"] == "stopped" and "before it started" in stopped.status()["reason"]
-    assert jobs.queued(tmp_path) == [] and jobs.claim_next(tmp_path, os.getpid()) is None
+    assert queued(tmp_path) == [] and claim_next(tmp_path, os.getpid()) is None
 
 
 def test_cancelled_while_queued_leaves_no_ticket(tmp_path):
     run = RunStore(tmp_path).create({"model": "mlp"})
-    jobs.enqueue(run)
+    enqueue(run)
     assert run.reconcile()["state"] == "queued"  # waiting owns no process, and that is fine
-    assert jobs.cancel(run) and run.status()["state"] == "stopped"
-    assert jobs.queued(tmp_path) == [] and not jobs.cancel(run)
+    assert cancel(run) and run.status()["state"] == "stopped"
+    assert queued(tmp_path) == [] and not cancel(run)
     lost = RunStore(tmp_path).create({"model": "mlp"})  # queued, but never reached the queue
     st = json.loads(lost.status_path.read_text())
     st["updated"] = time.time() - 60
@@ -247,26 +250,30 @@ def test_cancelled_while_queued_leaves_no_ticket(tmp_path):
 
 
 def test_slots_are_counted_without_taking_them(tmp_path):
-    held = jobs.Slot(tmp_path, 3)
+    held = Slot(tmp_path, 3)
     assert held.try_acquire() and held.index == 0
-    assert jobs.free_slots(tmp_path, 3) == 2 and jobs.free_slots(tmp_path, 3) == 2  # counting frees them again
+    assert free_slots(tmp_path, 3) == 2 and free_slots(tmp_path, 3) == 2  # counting frees them again
     held.release()
-    assert jobs.free_slots(tmp_path, 3) == 3
+    assert free_slots(tmp_path, 3) == 3
 
 
-def test_class_caps_refuse_a_run_before_it_is_queued(tmp_path):
-    from mnist_lab.jobs import ClassSettings, LaunchError, LocalLauncher
+def test_class_caps_refuse_a_run_before_it_is_queued(tmp_path, tiny_mnist, monkeypatch):
+    from mnist_lab.jobs.launchers import Launcher
+    from mnist_lab.jobs.limits import ClassSettings, SubmitRefused
 
     ClassSettings(max_epochs=2, runs_per_student=1).save(tmp_path)
     assert ClassSettings.load(tmp_path) == ClassSettings(2, 1)
-    launch = LocalLauncher(tmp_path, slots=1)
-    launch.ensure_workers = lambda: 0  # queue only: no training in this test
-    with pytest.raises(LaunchError, match="at most 2 epoch"):
-        launch.start(make_config("mlp", "fast", epochs=3).to_dict(), "Ana")
-    launch.start(make_config("mlp", "fast", epochs=2).to_dict(), "Ana")
-    with pytest.raises(LaunchError, match="already have 1 run"):
-        launch.start(make_config("mlp", "fast", epochs=1).to_dict(), "Ana")
-    launch.start(make_config("mlp", "fast", epochs=1).to_dict(), "Ben")  # the cap is per student
+    monkeypatch.setattr(Launcher, "ensure_workers", lambda self: 0)  # queue only: no training in this test
+
+    def start(epochs: int, student: str):
+        return submit("mlp", "fast", {"epochs": epochs}, student=student, runs_dir=tmp_path, data_root=tiny_mnist)
+
+    with pytest.raises(SubmitRefused, match="at most 2 epoch"):
+        start(3, "Ana")
+    start(2, "Ana")
+    with pytest.raises(SubmitRefused, match="already have 1 run"):
+        start(1, "Ana")
+    start(1, "Ben")  # the cap is per student
     assert [i.student for i in RunStore(tmp_path).list()] == ["Ben", "Ana"]
 
 
@@ -359,10 +366,12 @@ def test_a_session_may_start_only_so_many_runs(tmp_path, monkeypatch):
     mine = [store.create({"model": "mlp"}) for _ in range(3)]
     for run, state in zip(mine, ("running", "done", "done")):
         run.set_status(state, pid=os.getpid())
-    assert jobs.session_is_full([r.run_id for r in mine], tmp_path) == []  # one active: room for more
+    check_session([r.run_id for r in mine], tmp_path)  # one active: room for more
     mine[1].set_status("queued", pid=os.getpid())
     ids = [r.run_id for r in mine] + ["deleted-run", "../x"]
-    assert jobs.session_is_full(ids, tmp_path) == [mine[0].run_id, mine[1].run_id]
+    with pytest.raises(LabError) as refused:
+        check_session(ids, tmp_path)
+    assert refused.value.params == {"n": 2, "runs": f"{mine[0].run_id}, {mine[1].run_id}"}
 
 
 def _proc_state(pid: int) -> str:
@@ -380,14 +389,11 @@ def test_a_process_is_alive_until_its_last_thread_has_gone():
     )
     proc = subprocess.Popen([sys.executable, "-c", code])
     try:
-        deadline = time.monotonic() + 30
-        while _proc_state(proc.pid) != "Z" and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert _proc_state(proc.pid) == "Z" and len(os.listdir(f"/proc/{proc.pid}/task")) == 2
+        wait_until(lambda: _proc_state(proc.pid) == "Z", 30, 0.05, what="the main thread to end")
+        assert len(os.listdir(f"/proc/{proc.pid}/task")) == 2
         assert runs.pid_alive(proc.pid)  # its main thread is a zombie, its other thread lives on
         proc.kill()
-        while len(os.listdir(f"/proc/{proc.pid}/task")) > 1 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(os.listdir(f"/proc/{proc.pid}/task")) == 1, 30, 0.05, what="the other thread to end")
         assert not runs.pid_alive(proc.pid)  # a zombie with nothing left: it has ended, its parent not yet told
     finally:
         proc.kill()
@@ -400,14 +406,14 @@ def test_a_run_claimed_while_it_is_reconciled_is_not_called_lost(tmp_path, monke
     it running, then removes its ticket. The listing must not overwrite that with 'interrupted'."""
     store = RunStore(tmp_path)
     run = store.create({"model": "mlp"}, "Ana")
-    jobs.enqueue(run)
+    enqueue(run)
     st = run.status()
     files.atomic_write_json(run.status_path, {**st, "updated": st["updated"] - 60})  # queued for a minute
     real_ticket = runs.Run.ticket
 
     def ticket_after_a_claim(self):
         if self.run_id == run.run_id and real_ticket(self) is not None:
-            assert jobs.claim_next(tmp_path, os.getpid()).run_id == run.run_id  # the worker, just then
+            assert claim_next(tmp_path, os.getpid()).run_id == run.run_id  # the worker, just then
         return real_ticket(self)
 
     monkeypatch.setattr(runs.Run, "ticket", ticket_after_a_claim)
@@ -425,7 +431,10 @@ def test_a_run_that_lost_its_ticket_long_ago_is_interrupted(tmp_path):
     assert run.status()["state"] == "interrupted" and "ended" in run.status()
 
 
-@pytest.mark.parametrize(("value", "idle"), [("ten", jobs.WORKER_IDLE_S), ("", jobs.WORKER_IDLE_S), ("2.5", 2.5)])
+DEFAULT_IDLE = settings.Settings.from_env({}).worker_idle
+
+
+@pytest.mark.parametrize(("value", "idle"), [("ten", DEFAULT_IDLE), ("", DEFAULT_IDLE), ("2.5", 2.5)])
 def test_a_mistyped_worker_setting_falls_back_instead_of_stopping_every_worker(tmp_path, monkeypatch, value, idle):
     from mnist_lab.worker import Worker
 
@@ -436,7 +445,7 @@ def test_a_mistyped_worker_setting_falls_back_instead_of_stopping_every_worker(t
 def test_a_stray_file_in_the_queue_folder_is_not_a_ticket(tmp_path):
     store = RunStore(tmp_path)
     run = store.create({"model": "mlp"}, "Ana")
-    jobs.enqueue(run)
+    enqueue(run)
     (tmp_path / ".queue" / "README").write_text("put here by hand")
-    assert jobs.queued(tmp_path) == [run.run_id]
-    assert jobs.claim_next(tmp_path, os.getpid()).run_id == run.run_id
+    assert queued(tmp_path) == [run.run_id]
+    assert claim_next(tmp_path, os.getpid()).run_id == run.run_id

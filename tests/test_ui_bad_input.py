@@ -20,8 +20,21 @@ import pytest
 import torch
 from PIL import Image
 
-from mnist_lab import config, data, i18n, jobs, runs, train
-from tests.helpers import assert_ok, by_label, goto, idx_bytes, start, synthetic_digits, texts, write_mnist
+from mnist_lab import config, data, i18n, runs, train
+from mnist_lab.jobs.queue import stop
+from tests.helpers import (
+    assert_ok,
+    by_label,
+    goto,
+    idx_bytes,
+    rerun_until,
+    start,
+    synthetic_digits,
+    texts,
+    wait_for_state,
+    wait_until,
+    write_mnist,
+)
 
 HOME, FILTERS, DRAW, TRAIN = "pages/0_Home.py", "pages/2_Filters.py", "pages/8_Draw.py", "pages/3_Train.py"
 MODEL_PAGES = ["pages/6_Mistakes.py", "pages/7_Feature_Maps.py", DRAW]
@@ -285,16 +298,16 @@ def _start_training(at, **values):
 
 def _wait_for_end(at, runs_dir: Path, timeout: float = 120):
     """Rerun the page until its one run has ended; returns (app, run status)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
-        assert not at.exception, at.exception[0].message
+
+    def ended(_) -> bool:
         [info] = runs.RunStore(runs_dir).list()
-        if info.status not in runs.ACTIVE:
-            at.run()  # the page as it is drawn once the run is over
-            return at, runs.RunStore(runs_dir).get(info.run_id).status()
-    raise AssertionError(f"the run did not end in {timeout:.0f} s")
+        return info.status not in runs.ACTIVE
+
+    rerun_until(at, ended, timeout, 0.5, "the run to end")
+    at.run()  # the page as it is drawn once the run is over
+    assert not at.exception, at.exception[0].message
+    [info] = runs.RunStore(runs_dir).list()
+    return at, runs.RunStore(runs_dir).get(info.run_id).status()
 
 
 def _failed_message(at) -> str:
@@ -529,7 +542,7 @@ def test_one_session_cannot_fill_the_queue(tiny_mnist, runs_dir, monkeypatch):
     by_label(at.button, "train.start").click()
     at.run()
     assert not at.exception
-    assert texts(at.warning) == i18n.t("train.too_many", n=1, runs=first.run_id)
+    assert texts(at.warning) == i18n.t("error.submit.too_many", n=1, runs=first.run_id)
     assert [i.run_id for i in runs.RunStore(runs_dir).list()] == [first.run_id]  # nothing new
     other = goto(start(name="Other"), TRAIN)  # another student is not held back by this one's run
     by_label(other.button, "train.start").click()
@@ -538,29 +551,25 @@ def test_one_session_cannot_fill_the_queue(tiny_mnist, runs_dir, monkeypatch):
     second = other.session_state["watch_run"]
     assert len(runs.RunStore(runs_dir).list()) == 2
     # the second student's run waits its turn and says how many are ahead of it
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not other.info:
-        time.sleep(0.5)
-        other.run()
+    rerun_until(other, lambda a: a.info, 60, 0.5, "the queued run's place in the queue")
     assert i18n.t("train.queued", slots=1, ahead=0) in texts(other.info)
     for run_id in (first.run_id, second):
-        jobs.stop_run(runs.RunStore(runs_dir).get(run_id))
+        stop(runs.RunStore(runs_dir).get(run_id))
     at, _ = _wait_for_end_all(at, runs_dir)
     by_label(at.button, "train.start").click()  # the first run has ended: Start works again
     at.run()
     assert not at.warning and len(runs.RunStore(runs_dir).list()) == 3
-    jobs.stop_run(runs.RunStore(runs_dir).get(at.session_state["watch_run"]))
+    stop(runs.RunStore(runs_dir).get(at.session_state["watch_run"]))
     _wait_for_end_all(at, runs_dir)
 
 
 def _wait_for_end_all(at, runs_dir: Path, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ended():
         infos = runs.RunStore(runs_dir).list()
-        if all(i.status not in runs.ACTIVE for i in infos):
-            return at.run(), infos
-        time.sleep(0.5)
-    raise AssertionError("runs did not end")
+        return infos if all(i.status not in runs.ACTIVE for i in infos) else None
+
+    infos = wait_until(ended, timeout, 0.5, what=lambda: f"every run to end: {runs.RunStore(runs_dir).list()}")
+    return at.run(), infos
 
 
 @pytest.mark.slow
@@ -568,9 +577,8 @@ def test_a_student_deletes_their_own_ended_run(tiny_mnist, runs_dir, model_run):
     """The delete button shows for runs this session started, once they have ended; others' are safe."""
     at = _start_training(goto(start(), TRAIN), epochs=1, batch_size=50)
     mine = at.session_state["watch_run"]
-    deadline = time.monotonic() + 120
-    while runs.RunStore(runs_dir).get(mine).reconcile()["state"] in runs.ACTIVE and time.monotonic() < deadline:
-        time.sleep(0.5)
+    ended = [s for s in runs.STATES if s not in runs.ACTIVE]
+    wait_for_state(runs.RunStore(runs_dir).get(mine), ended, 120, reconcile=True)
     at.run()
     at.session_state["model_choice"] = mine
     at.run()

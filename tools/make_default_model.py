@@ -135,10 +135,10 @@ def main() -> None:
 
     import torch
 
-    from mnist_lab import projection
+    from mnist_lab import sidefiles
     from mnist_lab.checkpoints import default_checkpoint, load_model
     from mnist_lab.data import load_dataset
-    from mnist_lab.evaluate import evaluate, predictions_path, save_predictions
+    from mnist_lab.evaluate import evaluate, save_predictions
     from mnist_lab.runs import Run
 
     torch.set_num_threads(os.cpu_count() or 1)
@@ -154,9 +154,9 @@ def main() -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run.checkpoint_path(), dest)
     # the Mistakes page opens on these; shipped beside the model (the app itself never writes there)
-    save_predictions(dest, ev.probabilities, ev.labels, meta.epoch, path=predictions_path(dest))
+    save_predictions(dest, ev.probabilities, ev.labels, meta.epoch, path=sidefiles.beside(dest, sidefiles.PREDICTIONS))
     # the old model's digit map would pass for this one's (same epoch count, same test labels)
-    projection.path_for(dest).unlink(missing_ok=True)
+    sidefiles.beside(dest, sidefiles.PROJECTIONS).unlink(missing_ok=True)
     command = ["python", "tools/make_default_model.py", "--data", "DIR"]
     if args.epochs != RECIPE["epochs"]:
         command += ["--epochs", str(args.epochs)]

@@ -1,0 +1,118 @@
+"""Per-model computations made once per model version and digit, shared by every session (read only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from mnist_lab import checkpoints
+
+from .cache import dataset_location, loaded, model_at, mtime_of
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _sweep_probabilities(path: str, mtime: float, img: np.ndarray, kind: str) -> np.ndarray:
+    from mnist_lab import robustness
+
+    model, meta = model_at(path, mtime)
+    return robustness.sweep_probabilities(model, meta, img, kind)
+
+
+def sweep_probabilities(path: Path, img: np.ndarray, kind: str) -> np.ndarray:
+    """A model's probabilities along one robustness sweep (robustness.sweep_probabilities, default steps),
+    computed once per model version, digit and transform for every session (shared: read only)."""
+    return _sweep_probabilities(str(path), mtime_of(path), np.asarray(img, dtype=np.uint8), kind)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _onnx(path: str, mtime: float) -> bytes:
+    from mnist_lab import export
+
+    model, meta = model_at(path, mtime)
+    return export.onnx_bytes(model, meta)
+
+
+def onnx_file(path: Path) -> Callable[[], bytes] | None:
+    """data= for st.download_button: the checkpoint as one .onnx file. Made on the first click, not at
+    every view of the page, then kept per checkpoint version for every session (bytes are safe to
+    share). None when the onnx package is missing."""
+    from mnist_lab import export
+
+    if not export.available():
+        return None
+    mtime = mtime_of(path)
+    return lambda: _onnx(str(path), mtime)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _look_inside(path: str, mtime: float, img: np.ndarray, normalize: str, pad: int):
+    from mnist_lab import layers
+
+    model, _ = model_at(path, mtime)
+    return layers.look_inside(model, img, normalize, pad)
+
+
+def look_inside(path: Path, img: np.ndarray, normalize: str, pad: int):
+    """(probabilities, every layer's output, the conv filters, the model's input shape) for one digit,
+    computed once per model version and digit for every session."""
+    return _look_inside(str(path), mtime_of(path), np.asarray(img, dtype=np.uint8), normalize, pad)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _scrambled(model_name: str):
+    from mnist_lab import explain
+
+    return explain.scrambled(checkpoints.ModelMeta(model_name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _maps(path: str, mtime: float, img: np.ndarray, target: int, method: str, baseline: str, patch: int):
+    from mnist_lab import explain
+
+    model, meta = model_at(path, mtime)
+    options = dict(baseline=baseline, patch=patch)
+    trained = explain.attribution(model, meta, img, method, target, **options)
+    scrambled = explain.attribution(_scrambled(meta.model), meta, img, method, target, **options)
+    return trained, scrambled, explain.rank_correlation(trained.map, scrambled.map)
+
+
+def explain_maps(path: Path, img: np.ndarray, target: int, method: str, baseline: str = "grey", patch: int = 5):
+    """(the model's map, the scrambled model's map, their rank correlation), once per digit and settings
+    for every session."""
+    return _maps(str(path), mtime_of(path), np.asarray(img, np.uint8), int(target), method, baseline, int(patch))
+
+
+def digit_features(path: Path, img: np.ndarray) -> np.ndarray:
+    """The penultimate features of one digit (for its neighbours, and its star on the digit map)."""
+    from mnist_lab import explain
+
+    model, meta = model_at(str(path), mtime_of(path))
+    return explain.features(model, meta, np.asarray(img, np.uint8)[None])[0]
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _map_features(path: str, mtime: float, name: str, where: str, n: int) -> np.ndarray:
+    from mnist_lab import explain
+
+    model, meta = model_at(path, mtime)
+    return explain.features(model, meta, loaded(name, where).test.images[:n])
+
+
+def map_star(
+    path: Path, meta: checkpoints.ModelMeta, kind: str, saved: dict, img: np.ndarray
+) -> tuple[float, float] | None:
+    """Where a digit (the one just drawn) goes on a saved digit map; None where that needs the dataset
+    and it is missing."""
+    from mnist_lab import projection
+
+    feats = None
+    if kind != "pca":  # t-SNE and UMAP place a new point among its neighbours in the test digits
+        where = dataset_location(meta.dataset)
+        if where is None:
+            return None
+        feats = _map_features(str(path), mtime_of(path), meta.dataset, where, len(saved["labels"]))
+    x, y = projection.place(kind, saved, feats, digit_features(path, img))
+    return float(x), float(y)

@@ -1,0 +1,108 @@
+"""The frame every page runs in: the server's one-time setup, the language, the sidebar, the student."""
+
+from __future__ import annotations
+
+import gc
+
+import streamlit as st
+
+from mnist_lab import i18n, runs
+from mnist_lab.errors import LabError
+
+from .legacy_pages import run_inside_the_frame
+from .model_choice import model_picker
+
+
+@st.cache_resource(show_spinner=False)
+def server_setup() -> None:
+    """Once per server process: torch on one thread, and the import-time objects out of the GC.
+
+    One thread per request: a classroom server answers many small requests at once, and one drawn
+    digit is predicted in ~2 ms on one thread but 100+ ms when threads fight for busy cores
+    (training runs in its own processes and keeps its own thread count). Importing torch, plotly,
+    pandas and Streamlit leaves ~270,000 long-lived objects; a full collection walks them all
+    (~150 ms of a core), so they are frozen out of its passes (see also runner.postScriptGC).
+    """
+    import plotly.graph_objects  # noqa: F401 -- loaded before the freeze
+    import torch
+
+    torch.set_num_threads(1)
+    gc.freeze()
+
+
+def _on_language_change() -> None:
+    st.session_state["lang"] = st.session_state["_lang_radio"]
+
+
+def translator() -> i18n.Translator:
+    """A page's translator; the page is first put inside the frame when Streamlit ran it on its own
+    (legacy_pages)."""
+    run_inside_the_frame()
+    return language()
+
+
+def language() -> i18n.Translator:
+    """The frame's translator: the session's language, kept in session_state, first taken from ?lang=."""
+    if "lang" not in st.session_state:
+        st.session_state["lang"] = i18n.normalize(st.query_params.get("lang"))
+    return i18n.translator(st.session_state["lang"])
+
+
+def labels() -> dict:
+    """Chart axis and legend labels in the session's language."""
+    return i18n.chart_labels(translator().lang)
+
+
+def sidebar(tr: i18n.Translator) -> None:
+    """Language switch, the student's name and the model every page uses (the address keeps the
+    language and the name, so a reload keeps them)."""
+    lang = tr.lang
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+    with st.sidebar:
+        codes = list(i18n.LANGUAGES)
+        st.radio(
+            "Language / 언어",
+            codes,
+            index=codes.index(lang),
+            format_func=i18n.LANGUAGES.get,
+            key="_lang_radio",
+            on_change=_on_language_change,
+            horizontal=True,
+        )
+        student_box(tr)
+        model_picker(tr)
+
+
+def student_box(tr: i18n.Translator) -> None:
+    """The name a student types once: kept for the session and in the address (?name=)."""
+    if "_student" not in st.session_state:
+        st.session_state["_student"] = st.query_params.get("name", "")
+    st.text_input(
+        tr("student.name"),
+        key="_student",
+        max_chars=runs.STUDENT_MAX,
+        placeholder=tr("student.placeholder"),
+        help=tr("student.help"),
+    )
+    name = student()
+    if name and st.query_params.get("name") != name:
+        st.query_params["name"] = name
+    elif not name and "name" in st.query_params:
+        del st.query_params["name"]
+
+
+def student() -> str | None:
+    """This session's student name, cleaned (runs.student_name); None until one is typed."""
+    try:
+        return runs.student_name(st.session_state.get("_student"))
+    except LabError:
+        return None
+
+
+def secrets() -> dict:
+    """.streamlit/secrets.toml as a dict; {} when there is none."""
+    try:
+        return {k: st.secrets[k] for k in st.secrets}
+    except Exception:  # noqa: BLE001 -- no secrets file, or one Streamlit cannot parse
+        return {}
