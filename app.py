@@ -1,6 +1,7 @@
-"""MNIST Lab: `streamlit run app.py`. The frame around every page: the server's settings, the page
-list, the page config, the language switch and the model in use, then the page's own title and
-introduction from the catalog. The pages in pages/ hold only their content."""
+"""MNIST Lab: `streamlit run app.py`. The frame around every page: the server process's one-time setup,
+the session's language, the page list, the page config, the sidebar (language switch, student's name,
+model in use), then the page's own title and introduction from the catalog. The pages in pages/ hold
+only their content."""
 
 import streamlit as st
 

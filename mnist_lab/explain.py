@@ -187,3 +187,8 @@ class Neighbours:
         """(indices into the training set, distances), nearest first."""
         dist, idx = self.index.kneighbors(np.asarray(feature, np.float32).reshape(1, -1), n_neighbors=k)
         return idx[0], dist[0]
+
+
+def agreeing(neighbour_labels, answer: int) -> int:
+    """How many of the nearest training digits have the class the network answered."""
+    return int((np.asarray(neighbour_labels) == answer).sum())

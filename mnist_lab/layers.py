@@ -9,6 +9,9 @@ from torch import nn
 from .inference import device_of
 from .models import eval_mode
 
+# the layers whose maps are shown before any is chosen: what a convolution makes, and its pooling
+FIRST_SHOWN = ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d")
+
 
 def conv_filters(model: nn.Module) -> list[tuple[str, np.ndarray]]:
     """(layer name, weights (out, in, k, k)) for every Conv2d, in model order."""
@@ -43,3 +46,14 @@ def look_inside(model: nn.Module, img: np.ndarray, normalize: str, pad: int):
     probs = predict_proba(model, img, normalize, pad)[0]
     x = to_float(torch.from_numpy(np.ascontiguousarray(img, dtype=np.uint8))[None], normalize, pad)
     return probs, activations(model, x), dict(conv_filters(model)), tuple(x.shape[1:])
+
+
+def with_maps(acts: list[tuple[str, str, np.ndarray]], first_shown: bool = False) -> list[str]:
+    """The names of the layers whose outputs are maps (C, H, W), in model order; with first_shown, only
+    those of the kinds in FIRST_SHOWN."""
+    return [n for n, kind, a in acts if a.ndim == 3 and (not first_shown or kind in FIRST_SHOWN)]
+
+
+def dense(acts: list[tuple[str, str, np.ndarray]]) -> list[tuple[str, str, np.ndarray]]:
+    """The layers whose outputs are vectors (F,), but Flatten's (only the maps before it, in a row)."""
+    return [(n, kind, a) for n, kind, a in acts if a.ndim == 1 and kind != "Flatten"]

@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, i18n, projection
+from mnist_lab import i18n, projection
+from mnist_lab.charts import answers, digits, maps, selection
 
 tr = ui.translator()
 L = ui.labels()
@@ -47,7 +48,7 @@ star = ui.map_star(path, meta, kind, saved, drawn) if drawn is not None else Non
 labels, predictions = saved["labels"], saved["predictions"]
 wrong = int((labels != predictions).sum())
 st.markdown(tr("dmap.summary", n=len(labels), wrong=wrong, s=f"{float(saved.get(f'{kind}_seconds', 0)):.1f}"))
-fig = ui.figure(charts.digit_map, saved[kind], labels, predictions, color_by=color_by,
+fig = ui.figure(maps.digit_map, saved[kind], labels, predictions, color_by=color_by,
                 star=star, class_names=classes, labels=L, height=620)  # fmt: skip
 event = ui.chart(fig, f"dmap_{kind}_{color_by}", on_select="rerun", selection_mode=("box", "lasso"))
 if kind != "pca":
@@ -56,8 +57,7 @@ if drawn is None:
     st.caption(tr("dmap.no_star"))
 
 # ---------------------------------------------------------------- what was selected
-points = event.selection.points if event and event.selection else []
-picked = sorted({int(p["customdata"]) for p in points if isinstance(p.get("customdata"), (int, float))})
+picked = selection.selected_indices(event.selection.points if event and event.selection else [])
 if not picked:
     st.caption(tr("dmap.select_hint"))
     st.stop()
@@ -66,8 +66,8 @@ if ds is None:
     st.stop()
 shown = np.asarray(picked[:40])
 st.subheader(tr("dmap.selected", n=len(picked), shown=len(shown)))
-grid = ui.figure(charts.sample_grid, ds.test.images[shown].numpy(),
-                 [f"{labels[i]}→{predictions[i]}" if labels[i] != predictions[i] else str(labels[i]) for i in shown],
+grid = ui.figure(digits.sample_grid, ds.test.images[shown].numpy(),
+                 [answers.answer_caption(labels[i], predictions[i]) for i in shown],
                  indices=shown.tolist(), cols=10, labels=L, caption_size=11,
                  height=60 + 70 * -(-len(shown) // 10))  # fmt: skip
 clicked = ui.clicked(ui.chart(grid, f"dmap_grid_{hash(tuple(picked))}", on_select="rerun", selection_mode="points"))
@@ -75,6 +75,6 @@ index = int(clicked[0]) if clicked else int(shown[0])
 st.markdown(tr("dmap.open", index=index, true=classes[labels[index]] if index < len(labels) else "?"))
 b1, b2 = st.columns(2)
 if b1.button(tr("mistakes.to_explain"), icon=":material/psychology_alt:", key="dmap_explain"):
-    ui.look_at("pages/9_Explain.py", "test", index)
+    ui.look_at(ui.page("explain"), "test", index)
 if b2.button(tr("mistakes.to_feature_maps"), icon=":material/layers:", key="dmap_fm"):
-    ui.look_at("pages/7_Feature_Maps.py", "test", index)
+    ui.look_at(ui.page("feature_maps"), "test", index)

@@ -5,9 +5,8 @@ import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, i18n, robustness
-
-MAX_CHAIN = 8  # stretches of one answer written out; noise can flip back and forth many times
+from mnist_lab import i18n, robustness
+from mnist_lab.charts import digits, sweeps
 
 tr = ui.translator()
 L = ui.labels()
@@ -17,7 +16,7 @@ classes = i18n.class_names(meta.dataset, tr.lang)
 # ---------------------------------------------------------------- the digit, the change, a second model
 img, label = ui.pick_digit(tr, meta, "robust")
 if st.session_state.get("drawn_digit") is None:
-    st.page_link("pages/8_Draw.py", label=tr("robust.go_draw"), icon=":material/draw:")
+    st.page_link(ui.page("draw"), label=tr("robust.go_draw"), icon=":material/draw:")
 
 options = ui.model_options(tr)
 current = st.session_state.get("model_choice", ui.DEFAULT_MODEL)
@@ -67,18 +66,18 @@ with right:
 
 # ---------------------------------------------------------------- the sweep
 values, images = robustness.sweep(img, kind)
-
-
-def value(v: float) -> str:
-    return tr(f"robust.value.{kind}", v=robustness.value_text(kind, v))
-
-
 shown = robustness.strip_indices(len(values))
 st.markdown(
     f"**{tr('robust.strip')}**" + (f" · {tr('robust.true_label', label=classes[label])}" if label is not None else "")
 )
 ui.chart(
-    ui.figure(charts.sample_grid, images[shown], [value(values[i]) for i in shown], cols=len(shown), labels=L),
+    ui.figure(
+        digits.sample_grid,
+        images[shown],
+        [robustness.value_label(kind, values[i], tr) for i in shown],
+        cols=len(shown),
+        labels=L,
+    ),
     "robust_strip",
 )
 
@@ -92,7 +91,7 @@ flips = [robustness.flips(p) for p in probs]
 st.markdown(f"**{tr('robust.chart')}**")
 ui.chart(
     ui.figure(
-        charts.robustness_chart,
+        sweeps.robustness_chart,
         values,
         probs,
         flips,
@@ -104,17 +103,5 @@ ui.chart(
     "robust_chart",
 )
 st.caption(tr("robust.chart_hint"))
-
-
-def summary(p: np.ndarray) -> str:
-    """'7 (−90° to 35°) → 1 (40° to 90°)' in words: the stretches of one answer, left to right."""
-    parts = robustness.segments(values, p)
-    if len(parts) == 1:
-        c, start, end = parts[0]
-        return tr("robust.steady", cls=classes[c], start=value(start), end=value(end))
-    chain = [tr("robust.segment", cls=classes[c], start=value(a), end=value(b)) for c, a, b in parts[:MAX_CHAIN]]
-    return tr("robust.flipped", n=len(parts) - 1, chain=" → ".join(chain) + (" → …" if len(parts) > MAX_CHAIN else ""))
-
-
 for (role, _), p in zip(rows, probs):
-    st.markdown((f"**{role}**: " if len(rows) > 1 else "") + summary(p))
+    st.markdown((f"**{role}**: " if len(rows) > 1 else "") + robustness.summary(values, p, kind, classes, tr))

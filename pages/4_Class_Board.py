@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui
-from mnist_lab import classroom, config, i18n, runs
+from mnist_lab import classroom, i18n, registry, runs
 from mnist_lab.charts import board
 
 tr = ui.translator()
@@ -16,7 +16,7 @@ KNOBS = {
     "batch_size": "train.batch_size",
     "augment": "board.augment",
 }
-names = {k: tr(key) for k, key in KNOBS.items()} | {m: ui.model_title(m, tr) for m in config.INPUT_SIZES}
+names = {k: tr(key) for k, key in KNOBS.items()} | {m: ui.model_title(m, tr) for m in registry.MODELS}
 
 
 def table(rows: list[classroom.BoardRow]) -> None:

@@ -76,13 +76,8 @@ st.caption(tr("mistakes.model_is", path=str(path), model=ui.model_title(meta.mod
 cm_col, pc_col = st.columns([3, 2], gap="large")
 with cm_col:
     st.subheader(tr("mistakes.confusion_title"))
-    fig = ui.figure(
-        answers.confusion_matrix,
-        ev.confusion,
-        classes if ds.name == "mnist" else [str(k) for k in range(10)],
-        labels=L,
-        height=560,
-    )
+    # the axes say the class numbers: a Fashion-MNIST name is too long for a column
+    fig = ui.figure(answers.confusion_matrix, ev.confusion, labels=L, height=560)
     event = ui.chart(fig, "m_confusion", on_select="rerun", selection_mode="points")
     st.caption(tr("mistakes.confusion_hint"))
 with pc_col:

@@ -1,13 +1,12 @@
 """Feature maps: one digit through the model, layer by layer: learned filters and activations."""
 
-import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, i18n
+from mnist_lab import i18n, layers
+from mnist_lab.charts import answers, digits
 
 MAX_MAPS = 32
-SPATIAL_DEFAULT = ("Conv2d", "ReLU", "MaxPool2d", "AvgPool2d")
 
 tr = ui.translator()
 L = ui.labels()
@@ -26,14 +25,13 @@ with a:
         f"**{tr('fm.input')}** · 28×28"
         + (f" · {tr('fm.true_label', label=classes[label])}" if label is not None else "")
     )
-    ui.chart(ui.figure(charts.digit_heatmap, img, labels=L, show_values=False, height=320), "fm_input")
+    ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, show_values=False, height=320), "fm_input")
     st.caption(
         tr("fm.model_input", shape=" × ".join(map(str, model_input)), normalize=tr(f"train.normalize.{normalize}"))
     )
 with b:
-    top = np.argsort(-probs)[:3]
-    st.markdown(f"**{tr('fm.top')}**: " + " · ".join(f"{classes[k]} ({probs[k]:.1%})" for k in top))
-    ui.chart(ui.figure(charts.probability_bar, probs, classes, labels=L, height=320), "fm_probs")
+    st.markdown(f"**{tr('fm.top')}**: {i18n.top_answers(probs, classes)}")
+    ui.chart(ui.figure(answers.probability_bar, probs, classes, labels=L, height=320), "fm_probs")
 
 # ---------------------------------------------------------------- the pipeline
 st.header(tr("fm.layers_title"))
@@ -47,11 +45,10 @@ st.dataframe(
 )
 if not weights:
     st.info(tr("fm.no_conv"))
-spatial = [n for n, kind, act in acts if act.ndim == 3]
 shown = st.multiselect(
     tr("fm.show_layers"),
-    spatial,
-    default=[n for n, kind, act in acts if act.ndim == 3 and kind in SPATIAL_DEFAULT],
+    layers.with_maps(acts),
+    default=layers.with_maps(acts, first_shown=True),
     placeholder=tr("common.choose"),
 )
 st.caption(tr("fm.maps_hint"))
@@ -66,14 +63,14 @@ for name, kind, act in acts:
         if w.shape[1] > 1:
             in_ch = st.slider(tr("fm.in_channel", n=w.shape[1] - 1), 0, w.shape[1] - 1, 0, key=f"fm_in_{name}")
         st.markdown(tr("fm.filters", n=w.shape[0], k=f"{w.shape[2]}×{w.shape[3]}", c=w.shape[1]))
-        ui.chart(ui.figure(charts.filter_grid, w[:MAX_MAPS], in_channel=in_ch, labels=L), f"fm_w_{name}")
+        ui.chart(ui.figure(digits.filter_grid, w[:MAX_MAPS], in_channel=in_ch, labels=L), f"fm_w_{name}")
     if len(act) > MAX_MAPS:
         st.caption(tr("fm.first_maps", n=MAX_MAPS, total=len(act)))
-    ui.chart(ui.figure(charts.feature_maps, act, max_maps=MAX_MAPS, labels=L), f"fm_a_{name}")
+    ui.chart(ui.figure(digits.feature_maps, act, max_maps=MAX_MAPS, labels=L), f"fm_a_{name}")
 
-vectors = [(n, kind, act) for n, kind, act in acts if act.ndim == 1 and kind != "Flatten"]
+vectors = layers.dense(acts)
 if vectors:
     st.header(tr("fm.dense_title"))
     for name, kind, act in vectors:
         st.markdown(f"**{name}** · {kind} · {act.shape[0]}")
-        ui.chart(ui.figure(charts.feature_maps, act, labels=L, height=220), f"fm_v_{name}")
+        ui.chart(ui.figure(digits.feature_maps, act, labels=L, height=220), f"fm_v_{name}")

@@ -5,7 +5,8 @@ import time
 import streamlit as st
 
 import ui
-from mnist_lab import charts, evaluate, i18n, images, preprocess
+from mnist_lab import evaluate, i18n, images, preprocess, recipe
+from mnist_lab.charts import answers, digits
 
 tr = ui.translator()
 L = ui.labels()
@@ -64,7 +65,7 @@ def pad_and_answer() -> None:
                 st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
         else:
             st.session_state["drawn_digit"] = prepared.image
-            ui.chart(charts.digit_heatmap(prepared.image, labels=L, show_values=False), "draw_seen", height=280)
+            ui.chart(digits.digit_heatmap(prepared.image, labels=L, show_values=False), "draw_seen", height=280)
             st.caption(tr("draw.seen_hint"))
 
     with answer_col:
@@ -82,20 +83,19 @@ def pad_and_answer() -> None:
                 delta_color="off",
                 delta_arrow="off",
             )
-            ui.chart(charts.probability_bar(probs, classes, labels=L), "draw_probs", height=300)
-            if probs[best] < 0.6:
+            ui.chart(answers.probability_bar(probs, classes, labels=L), "draw_probs", height=300)
+            if preprocess.unsure(probs):
                 st.caption(tr("draw.unsure"))
             ms = (time.perf_counter() - t_start) * 1000
             st.caption(tr("draw.timing", ms=f"{ms:.0f}"), help=tr("draw.timing_help"))
             c1, c2 = st.columns(2)
             if c1.button(tr("draw.to_explain"), icon=":material/psychology_alt:", key="draw_to_explain"):
-                ui.look_at("pages/9_Explain.py", "drawn")
+                ui.look_at(ui.page("explain"), "drawn")
             if c2.button(tr("draw.to_feature_maps"), icon=":material/layers:", key="draw_to_fm"):
-                ui.look_at("pages/7_Feature_Maps.py", "drawn")
+                ui.look_at(ui.page("feature_maps"), "drawn")
     if prepared is not None and prepared.image is not None:
         with st.expander(tr("draw.stages_title"), icon=":material/photo_filter:"):
-            shown = [(k, v) for k, v in prepared.stages.items() if k in preprocess.STAGES]
-            for col, (key, stage) in zip(st.columns(len(preprocess.STAGES)), shown):
+            for col, (key, stage) in zip(st.columns(len(recipe.STAGES)), prepared.shown_stages()):
                 col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
 

@@ -1,11 +1,11 @@
 """Explain: maps of the evidence for any class in a drawn or test digit, the same maps for scrambled
 weights (can the map be trusted?), and the training digits the network finds most alike."""
 
-import numpy as np
 import streamlit as st
 
 import ui
-from mnist_lab import charts, evaluate, explain, i18n, registry
+from mnist_lab import evaluate, explain, i18n, registry
+from mnist_lab.charts import digits, maps
 
 tr = ui.translator()
 L = ui.labels()
@@ -43,17 +43,16 @@ for method in explain.METHODS:
         st.info(tr("explain.no_gradcam", model=ui.model_title(meta.model, tr)), icon=":material/info:")
         continue
     mine, rnd, corr = ui.explain_maps(path, img, target, method, baseline, patch)
-    signed = method == "occlusion"
+    signed = explain.signed(method)
     cols = st.columns(2 if scrambled else 1)
     with cols[0]:
-        ui.chart(ui.figure(charts.attribution_map, img, mine.map, signed=signed, labels=L,
+        ui.chart(ui.figure(maps.attribution_map, img, mine.map, signed=signed, labels=L,
                            title=tr("explain.trained"), height=330), f"ex_{method}")  # fmt: skip
     if scrambled:
         with cols[1]:
-            ui.chart(ui.figure(charts.attribution_map, img, rnd.map, signed=signed, labels=L,
+            ui.chart(ui.figure(maps.attribution_map, img, rnd.map, signed=signed, labels=L,
                                title=tr("explain.random"), height=330), f"ex_{method}_random")  # fmt: skip
-        verdict = "same" if corr > 0.7 else "differs" if corr < 0.3 else "partly"
-        st.markdown(tr(f"explain.check.{verdict}", r=f"{corr:.2f}"))
+        st.markdown(tr(f"explain.check.{explain.verdict(corr)}", r=f"{corr:.2f}"))
     st.caption(tr("explain.timing", ms=f"{1000 * mine.seconds:.0f}"))
 
 # ---------------------------------------------------------------- the training digits it finds alike
@@ -66,8 +65,8 @@ if index is not None and ds is not None:
     near, dist = index.nearest(ui.digit_features(path, img))
     near_labels = ds.train.labels[near].numpy()
     st.markdown(tr("explain.neighbours_said", answer=classes[answer],
-                   n=int((near_labels == answer).sum()), k=len(near)))  # fmt: skip
-    grid = ui.figure(charts.sample_grid, ds.train.images[near].numpy(), [classes[int(k)] for k in near_labels],
+                   n=explain.agreeing(near_labels, answer), k=len(near)))  # fmt: skip
+    grid = ui.figure(digits.sample_grid, ds.train.images[near].numpy(), [classes[int(k)] for k in near_labels],
                      indices=[int(i) for i in near], cols=8, labels=L, caption_size=12, height=170)  # fmt: skip
     ui.chart(grid, "ex_neighbours")
-    st.caption(tr("explain.neighbours_hint", distances=", ".join(f"{d:.1f}" for d in np.round(dist, 1))))
+    st.caption(tr("explain.neighbours_hint", distances=", ".join(f"{d:.1f}" for d in dist)))

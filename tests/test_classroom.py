@@ -58,6 +58,10 @@ def test_board_marks_the_best_finished_run_of_each_model(tmp_path):
     )
     assert next(r for r in rows if r.student == "Eve").accuracy is None
     assert classroom.counts(store.list()) == {"done": 3, "failed": 1, "stopped": 1}
+    assert {r.student for r in classroom.finished(rows)} == {"Ana", "Ben", "Dan"}
+    assert not classroom.busy(store.list())
+    _run(store, "Fay", "queued", None)
+    assert classroom.busy(store.list())
 
 
 def test_password_is_compared_in_constant_time_and_comes_from_secrets_or_env(monkeypatch):

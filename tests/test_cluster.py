@@ -555,6 +555,7 @@ def test_runs_train_stop_and_survive_the_head_going_away(ray_head, tiny_mnist, r
 def test_a_cluster_with_a_token(token_head, tiny_mnist, runs_dir, monkeypatch):
     """A cluster with token auth: a run sent with a wrong token fails at once, saying that the token was
     refused; with MNIST_LAB_RAY_TOKEN right, a run trains there to the end."""
+
     def start(run):
         return submit(*run, runs_dir=runs_dir, data_root=tiny_mnist, backend="ray", ray_address=token_head.url)
 

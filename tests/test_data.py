@@ -182,3 +182,25 @@ def test_a_failed_import_leaves_no_partial_file(tmp_path, monkeypatch):
         data.import_files(_files(), tmp_path)
     monkeypatch.setattr(files.os, "replace", real)
     assert [p.name for p in (tmp_path / "MNIST" / "raw").iterdir()] == []
+
+
+def test_browsing_a_split_by_class_in_order_or_shuffled_a_page_at_a_time():
+    labels = torch.tensor([3, 1, 3, 0, 3, 2, 3], dtype=torch.int64)
+    split = data.Split(torch.zeros(7, 28, 28, dtype=torch.uint8), labels)
+    assert data.browse(split).tolist() == list(range(7))
+    assert data.browse(split, cls=3).tolist() == [0, 2, 4, 6] and data.browse(split, cls=9).tolist() == []
+    shuffled = data.browse(split, cls=3, seed=1)
+    assert sorted(shuffled.tolist()) == [0, 2, 4, 6] and shuffled.tolist() == data.browse(split, 3, 1).tolist()
+    assert [data.page_count(n, 3) for n in (0, 1, 3, 4, 7)] == [1, 1, 1, 2, 3]
+    assert data.page_of(list(range(7)), 3, 3) == [6] and data.page_of(list(range(7)), 1, 3) == [0, 1, 2]
+    assert data.describe(split) == {"images": "(7, 28, 28) torch.uint8", "labels": "(7,) torch.int64", "range": "0..0"}
+
+
+def test_a_digit_on_its_way_into_a_network():
+    img = np.zeros((28, 28), np.uint8)
+    img[10:18, 12:16] = 255
+    stages = {s.key: s for s in data.input_stages(img)}
+    assert list(stages) == ["raw", "minmax", "standardize", "padded"]
+    assert (stages["raw"].low, stages["raw"].high) == (0, 255) and stages["minmax"].high == 1
+    assert stages["standardize"].low == pytest.approx(-data.MNIST_MEAN / data.MNIST_STD)
+    assert stages["padded"].image.shape == (32, 32) and stages["padded"].mean < stages["minmax"].mean

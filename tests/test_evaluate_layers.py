@@ -8,7 +8,7 @@ from torch import nn
 from mnist_lab import sidefiles
 from mnist_lab.data import Split
 from mnist_lab.evaluate import cell_indices, evaluate, mistakes, predict_proba
-from mnist_lab.layers import activations, conv_filters
+from mnist_lab.layers import activations, conv_filters, dense, with_maps
 from mnist_lab.models import build_model
 from tests.helpers import wait_until
 
@@ -121,6 +121,10 @@ def test_activations_every_layer_and_inplace_relu_copied():
     shapes = [a.shape for _, _, a in acts]
     assert shapes[:5] == [(4, 26, 26), (4, 26, 26), (4, 13, 13), (6, 13, 13), (6, 13, 13)]
     assert shapes[5:] == [(1014,), (1014,), (10,)]
+    assert with_maps(acts) == ["conv1", "relu1", "pool1", "conv2", "relu2"]
+    assert [n for n, _, _ in dense(acts)] == ["drop", "fc"]  # not flatten: only the maps in a row
+    with_norm = [*acts[:1], ("bn", "BatchNorm2d", acts[0][2]), *acts[1:]]
+    assert with_maps(with_norm)[:2] == ["conv1", "bn"] and "bn" not in with_maps(with_norm, first_shown=True)
     conv1 = acts[0][2]
     assert conv1.min() < 0, "conv output must be stored before the in-place ReLU clips it"
     np.testing.assert_allclose(acts[1][2], np.maximum(conv1, 0), atol=1e-6)

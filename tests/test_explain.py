@@ -114,6 +114,20 @@ def test_scrambled_weights_and_rank_correlation():
     assert abs(explain.rank_correlation(a, np.random.default_rng(1).normal(size=(28, 28)))) < 0.2
 
 
+@pytest.mark.parametrize(
+    "r, said", [(1.0, "same"), (0.71, "same"), (0.7, "partly"), (0.3, "partly"), (0.29, "differs"), (-0.5, "differs")]
+)
+def test_the_sanity_check_in_one_word(r, said):
+    from mnist_lab import i18n
+
+    assert explain.verdict(r) == said and f"explain.check.{said}" in i18n.EN
+
+
+def test_which_maps_have_a_sign_and_how_many_neighbours_agree():
+    assert [m for m in explain.METHODS if explain.signed(m)] == ["occlusion"]
+    assert explain.agreeing(np.array([7, 7, 1, 7, 9]), 7) == 3 and explain.agreeing([], 7) == 0
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_features_are_the_penultimate_layer(name):
     model, meta = _model(name)

@@ -4,12 +4,18 @@ import torch
 
 from mnist_lab.filters import (
     KERNELS,
+    FilterError,
     builtin_pictures,
+    compare,
     convolve_true,
     filter_channels,
     filter_cv2,
     filter_torch,
+    kernel_from,
+    output_shape,
     output_size,
+    signed,
+    size_formulas,
     sobel,
 )
 
@@ -98,3 +104,31 @@ def test_bad_inputs():
         filter_cv2(np.zeros((2, 2)), np.ones((3, 3)))
     with pytest.raises(ValueError):
         filter_torch(np.zeros((4, 4, 3)), np.ones((3, 3)))
+
+
+def test_output_shape_and_its_sums():
+    assert output_shape((28, 20), 3, stride=2, padding=1) == (14, 10)
+    assert size_formulas((28, 20), 3, stride=2, padding=1) == [
+        r"\left\lfloor \frac{28 + 2\cdot1 - 3}{2} \right\rfloor + 1 = 14",
+        r"\left\lfloor \frac{20 + 2\cdot1 - 3}{2} \right\rfloor + 1 = 10",
+    ]
+    assert len(size_formulas((28, 28))) == 1  # a square picture: one sum
+    with pytest.raises(FilterError):
+        output_shape((2, 2), 3)
+
+
+def test_a_typed_kernel_counts_empty_cells_as_zero():
+    k = kernel_from([[1, float("nan"), 1e300], [None, 2, float("-inf")], [0, 0, -1]])
+    assert k.dtype == np.float32
+    np.testing.assert_array_equal(k, [[1, 0, 0], [0, 2, 0], [0, 0, -1]])
+    assert signed(k) and not signed(KERNELS["blur"])
+
+
+def test_compare_correlation_with_convolution():
+    img = np.random.default_rng(4).random((12, 9)).astype(np.float32) * 255
+    same = compare(img, KERNELS["sobel_x"], stride=1, padding=1)
+    assert same.libraries_apart < 1e-3 and not same.symmetric
+    np.testing.assert_allclose(same.convolution, -same.correlation, atol=1e-3)  # Sobel turned over is -Sobel
+    assert same.flip_apart == pytest.approx(np.abs(2 * same.correlation).max(), rel=1e-5)
+    blur = compare(img, KERNELS["blur"])
+    assert blur.symmetric and blur.flip_apart == 0

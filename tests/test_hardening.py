@@ -148,8 +148,10 @@ def test_queued_runs_cost_no_process_and_workers_load_torch_once(tiny_mnist, run
     monkeypatch.setenv("MNIST_LAB_MAX_RUNS", "1")
     long = submit("lenet5", "seed003", {"epochs": 200, "batch_size": 1}, runs_dir=runs_dir, data_root=tiny_mnist)
     wait_for_state(long, ("running",))
-    # the worker names its run on its card just after claiming it
+    # the worker names its run on its card just after claiming it, and imports torch only then: its
+    # memory is measured once the run trains (on a busy machine the import takes seconds)
     [worker] = wait_until(lambda: [w for w in workers(runs_dir) if w.run_id == long.run_id], what="its card")
+    wait_until(lambda: any(e["type"] == "batch" for e in long.metrics()[0]), what="the long run's first batch")
     quick = {"epochs": 1, "batch_size": 50}
     waiting = [submit("mlp", "fast", quick, runs_dir=runs_dir, data_root=tiny_mnist) for _ in range(3)]
     try:

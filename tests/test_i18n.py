@@ -150,3 +150,11 @@ def test_device_names_translate_and_gpu_names_stay(recorded, ko):
     """What the trainer records reads in the user's language; a GPU's own name is never altered."""
     assert i18n.device(recorded, "ko") == ko
     assert i18n.device(recorded, "en") == (recorded or "")
+
+
+def test_a_class_is_named_with_its_number_only_where_the_name_is_not_one():
+    assert i18n.class_label("mnist", 3, "ko") == "3"
+    assert i18n.class_label("fashion", 3) == "3 · Dress"
+    probs = [0.01, 0.05, 0, 0, 0, 0, 0, 0.912, 0, 0.028]
+    assert i18n.top_answers(probs, i18n.class_names("mnist")) == "7 (91.2%) · 1 (5.0%) · 9 (2.8%)"
+    assert i18n.top_answers(probs, i18n.class_names("fashion"), k=1) == "Sneaker (91.2%)"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_lab.images import MAX_PIXELS, ImageError, decode_image
+from mnist_lab.images import MAX_PIXELS, ImageError, decode_image, grey_if_grey
 
 
 def _save(im: Image.Image, fmt: str, **kw) -> bytes:
@@ -150,3 +150,10 @@ def test_gray_uses_the_same_weights_as_pil_and_cv2():
     assert fit(np.zeros((1000, 500, 3), np.uint8), 192).shape == (192, 96, 3)
     small = np.zeros((50, 40), np.uint8)
     assert fit(small) is small
+
+
+def test_a_grey_picture_saved_as_rgb_is_grey_again():
+    grey = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    assert np.array_equal(grey_if_grey(np.stack([grey] * 3, axis=2)), grey)
+    colour = np.stack([grey, grey, grey + 1], axis=2)
+    assert grey_if_grey(colour) is colour and grey_if_grey(grey) is grey

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mnist_lab import i18n
-from mnist_lab.preprocess import REASONS, SOURCES, plain_recipe, prepare_digit
+from mnist_lab.preprocess import REASONS, SOURCES, plain_recipe, prepare_digit, unsure
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
@@ -251,7 +251,7 @@ def test_plain_recipe_is_the_mnist_recipe_on_a_clean_picture():
 
 
 def test_every_stage_a_page_shows_is_named_in_both_languages():
-    from mnist_lab.preprocess import STAGES
+    from mnist_lab.recipe import STAGES
 
     photo = prepare_digit(seven(0, 255), "photo").stages
     pad = prepare_digit(seven(255, 0), "pad").stages
@@ -275,3 +275,11 @@ def test_a_page_with_transparent_parts_keeps_its_digit_box():
     rgba[100:150, 50:100, 3] = 0
     rgba[:20, :, 3] = 0
     assert prepare_digit(rgba, "photo").box == prepare_digit(page, "photo").box
+
+
+def test_a_weak_answer_is_unsure_and_the_stages_come_in_page_order():
+    from mnist_lab.recipe import STAGES
+
+    assert unsure(np.full(10, 0.1)) and unsure([0.59, 0.41]) and not unsure([0.6, 0.4])
+    shown = [k for k, _ in prepare_digit(seven(0, 255), "photo").shown_stages()]
+    assert shown == [k for k in STAGES if k in shown] and "fitted" in shown

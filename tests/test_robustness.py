@@ -119,6 +119,24 @@ def test_values_are_written_plainly():
     assert robustness.strip_indices(6) == list(range(6))
 
 
+def test_a_sweep_is_summed_up_in_words():
+    tr = i18n.translator("en")
+    assert robustness.value_label("rotate", -45.0, tr) == "-45°" and robustness.value_label("scale", 1.2, tr) == "×1.20"
+    values = np.array([-10.0, -5.0, 0.0, 5.0, 10.0])
+    steady = np.tile(np.eye(10)[7], (5, 1))
+    assert robustness.summary(values, steady, "rotate", i18n.class_names("mnist"), tr) == tr(
+        "robust.steady", cls="7", start="-10°", end="10°"
+    )
+    flipping = np.eye(10)[[7, 7, 1, 1, 9]]
+    said = robustness.summary(values, flipping, "rotate", i18n.class_names("mnist"), tr)
+    chain = "7 (-10° to -5°) → 1 (0° to 5°) → 9 (10° to 10°)"
+    assert said == tr("robust.flipped", n=2, chain=chain)
+    noisy = np.eye(10)[[1, 2, 1, 2, 1]]
+    assert robustness.summary(values, noisy, "rotate", [str(k) for k in range(10)], tr, most=2).endswith(
+        "2 (-5° to -5°) → …"
+    )
+
+
 # ---------------------------------------------------------------- flips and probabilities
 
 

@@ -182,9 +182,9 @@ def test_jobs_train_queue_and_stop(tiny_mnist, runs_dir, monkeypatch):
         lambda: [w for w in workers(runs_dir) if w.run_id == long.run_id], what="the worker's card to name its run"
     )
     waiting = submit(*quick, runs_dir=runs_dir, data_root=tiny_mnist)
-    # one slot, and it is taken: no second worker was started (a launcher writes a worker's card before it
-    # returns), and the one there trains the long run, so nothing can have claimed this one
-    assert workers(runs_dir) == [worker] and free_slots(runs_dir, 1) == 0
+    # one slot, and the worker training the long run holds it: a worker claims runs only while it holds a
+    # slot, so nothing can have claimed this one, now or while the long run trains
+    assert worker.slot == 0 and free_slots(runs_dir, 1) == 0
     assert waiting.status()["state"] == "queued" and queued(runs_dir) == [waiting.run_id]
     stop(waiting)
     st = wait_for_state(waiting, ("stopped", "failed", "done"), 60)
