@@ -13,6 +13,14 @@ from . import sidefiles
 from .data import Split
 from .inference import forward
 
+SURE = 0.6  # an answer to one digit is trusted from this probability up
+
+
+def unsure(probs) -> bool:
+    """Whether a model's answer to one digit is too weak to trust (its top probability under SURE): for a
+    drawing, a small or off-centre one is the usual cause, so the Draw page asks for a bigger, centred one."""
+    return float(np.max(probs)) < SURE
+
 
 def predict_proba(
     model: nn.Module, images_uint8, normalize: str = "minmax", pad: int = 0, batch_size: int = 1000, progress=None

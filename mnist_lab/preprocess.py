@@ -27,7 +27,6 @@ from .recipe import Prepared, as_uint8, has_alpha, mnist_recipe, stroke_width_of
 SOURCES = ("pad", "photo")
 # why no digit came out; the catalog says each in words (`reason.blank`, ...)
 REASONS = ("blank", "faint", "noise", "several")
-SURE = 0.6  # the answer to a prepared digit is trusted from this probability up
 
 
 def _pad_ink(img: np.ndarray) -> np.ndarray:
@@ -58,12 +57,6 @@ def prepare_digit(img: np.ndarray, source: str) -> Prepared:
     if img.size == 0:
         return Prepared(None, "blank")
     return _prepare_pad(img) if source == "pad" else prepare_photo(img)
-
-
-def unsure(probs) -> bool:
-    """Whether a model's answer to a prepared digit is too weak to trust (its top probability under SURE):
-    a small or off-centre drawing is the usual cause, so the Draw page asks for a bigger, centred one."""
-    return float(np.max(probs)) < SURE
 
 
 def plain_recipe(img: np.ndarray) -> np.ndarray | None:

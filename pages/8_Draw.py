@@ -84,7 +84,7 @@ def pad_and_answer() -> None:
                 delta_arrow="off",
             )
             ui.chart(answers.probability_bar(probs, classes, labels=L), "draw_probs", height=300)
-            if preprocess.unsure(probs):
+            if evaluate.unsure(probs):
                 st.caption(tr("draw.unsure"))
             ms = (time.perf_counter() - t_start) * 1000
             st.caption(tr("draw.timing", ms=f"{ms:.0f}"), help=tr("draw.timing_help"))

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mnist_lab import i18n
-from mnist_lab.preprocess import REASONS, SOURCES, plain_recipe, prepare_digit, unsure
+from mnist_lab.evaluate import unsure
+from mnist_lab.preprocess import REASONS, SOURCES, plain_recipe, prepare_digit
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:

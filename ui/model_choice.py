@@ -128,9 +128,9 @@ def pick_digit(tr: i18n.Translator, meta: checkpoints.ModelMeta, key: str) -> tu
     return ds.test.images[index].numpy(), int(ds.test.labels[index])
 
 
-def look_at(page: str, source: str, index: int | None = None) -> None:
-    """Open a page on a digit: a test digit by index, or the last drawn one."""
+def look_at(file: str, source: str, index: int | None = None) -> None:
+    """Open a page (its file) on a digit: a test digit by index, or the last drawn one."""
     st.session_state["digit_source"] = source
     if index is not None:
         st.session_state["digit_index"] = int(index)
-    st.switch_page(page)
+    st.switch_page(file)
