@@ -82,6 +82,14 @@ def test_wrong_passwords_slow_down_but_never_lock_out():
     assert t.failed() == 0.5
 
 
+def test_a_sign_in_waits_after_a_wrong_password_and_resets_after_the_right_one(monkeypatch):
+    waited = []
+    monkeypatch.setattr(classroom.time, "sleep", waited.append)
+    t = classroom.Throttle(first=0.5, cap=4.0)
+    assert not t.check("guess", "pw") and not t.check("pw ", "pw") and waited == [0.5, 1.0]
+    assert t.check("pw", "pw") and t.failures == 0 and waited == [0.5, 1.0]  # the right one is answered at once
+
+
 def test_archive_moves_ended_runs_and_deletes_nothing(tmp_path, live_pid):
     store = runs.RunStore(tmp_path)
     ended = [_run(store, "Ana", "done", 0.98), _run(store, "Ben", "failed")]
