@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 
 from .errors import LabError
 from .registry import MODELS
+from .runs import is_run_id
 
 DATASETS = ("mnist", "fashion")
 PRESETS: dict[str, dict] = {
@@ -29,6 +30,12 @@ PRESETS: dict[str, dict] = {
     # batch 128 trains the most images a second on one thread (bench/bench_class.py --recipes)
     "class": dict(optimizer="adam", lr=0.01, momentum=0.9, weight_decay=0.0, batch_size=128,
                   epochs=1, normalize="standardize", schedule="onecycle"),
+    # the class's own digits taught to a trained model (classdigits/teach.py): a small learning rate
+    # and a few short epochs of MNIST mixed with the class's digits, so that MNIST is not forgotten;
+    # the model and its input scaling are the starting checkpoint's (submit sets them)
+    "class_digits": dict(optimizer="adam", lr=3e-4, momentum=0.9, weight_decay=0.0, batch_size=64,
+                         epochs=3, normalize="standardize", schedule="constant",
+                         start_from="default", class_digits=True),
 }  # fmt: skip
 OPTIMIZERS = ("sgd", "adam", "adamw", "adadelta", "rmsprop")
 SCHEDULES = ("constant", "onecycle", "cosine")
@@ -60,6 +67,8 @@ class TrainConfig:
     schedule: str = _FAST["schedule"]
     augment: bool = False
     train_limit: int | None = None
+    start_from: str | None = None  # fine-tune: "default" (the shipped model) or a run id; None: fresh weights
+    class_digits: bool = False  # train on MNIST and the class's digits, held-out writers measured apart
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -135,6 +144,12 @@ def validate(cfg: TrainConfig) -> None:
             "train_limit",
             repr(cfg.train_limit),
         ),
+        (
+            cfg.start_from is None or is_run_id(cfg.start_from),
+            "start_from",
+            repr(cfg.start_from),
+        ),
+        (isinstance(cfg.class_digits, bool), "class_digits", repr(cfg.class_digits)),
     ]
     for ok, what, value in ranges:
         if not ok:

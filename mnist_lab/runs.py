@@ -21,7 +21,7 @@ from .settings import settings
 
 STATES = ("queued", "running", "done", "stopped", "failed", "interrupted")
 ACTIVE = ("queued", "running")
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _KEEP: str = "\0keep"  # set_status without a reason keeps the one status.json has
 
 
@@ -41,9 +41,14 @@ def default_runs_dir() -> Path:
     return settings().runs
 
 
+def is_run_id(text) -> bool:
+    """A name that stays inside the runs folder (not '../x', '/abs' or 'a/b')."""
+    return isinstance(text, str) and bool(RUN_ID.match(text)) and ".." not in text
+
+
 def check_run_id(run_id: str) -> str:
-    """Refuse ids that could reach outside the runs folder ('../x', '/abs', 'a/b')."""
-    if not isinstance(run_id, str) or not _ID_RE.match(run_id) or ".." in run_id:
+    """Refuse ids that could reach outside the runs folder."""
+    if not is_run_id(run_id):
         raise BadRunId("error.run.bad_id", run=repr(run_id))
     return run_id
 
@@ -130,6 +135,10 @@ class RunInfo:
     epochs: int | None
     student: str | None = None
     config: dict = field(default_factory=dict)
+    # a class_digits run: the held-out writers' accuracy after and before, and MNIST's before
+    class_accuracy: float | None = None
+    class_accuracy_before: float | None = None
+    test_accuracy_before: float | None = None
 
     @property
     def duration_s(self) -> float | None:
@@ -233,6 +242,9 @@ class Run:
             cfg.get("epochs"),
             st.get("student"),
             cfg,
+            st.get("class_accuracy"),
+            st.get("class_accuracy_before"),
+            st.get("test_accuracy_before"),
         )
 
 
@@ -293,6 +305,6 @@ class RunStore:
         if not self.root.is_dir():
             return []
         runs = [
-            Run(p) for p in self.root.iterdir() if p.is_dir() and _ID_RE.match(p.name) and (p / "config.json").is_file()
+            Run(p) for p in self.root.iterdir() if p.is_dir() and RUN_ID.match(p.name) and (p / "config.json").is_file()
         ]
         return sorted((r.info() for r in runs), key=lambda i: (i.created or 0, i.run_id), reverse=True)

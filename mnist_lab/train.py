@@ -90,16 +90,30 @@ def evaluate_loss(
     return float(total_loss) / n, int(correct) / n, p
 
 
+def _keep_norm_statistics(model: torch.nn.Module) -> None:
+    """Batch norm in eval mode while fine-tuning: the few digits of a short run would otherwise pull
+    the running statistics that all of MNIST set, and the model would forget what it read well."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+            m.eval()
+
+
 def train(
     cfg: TrainConfig,
     data: Dataset,
     on_event: Callback | None = None,
     should_stop: Callable[[], bool | Message] | None = None,
     on_checkpoint: Callable[[torch.nn.Module, ModelMeta, np.ndarray], None] | None = None,
+    *,
+    start: dict | None = None,
+    also: dict[str, Split] | None = None,
 ) -> dict:
     """Train cfg.model on data; report events; return the end event (state done, stopped or failed).
 
-    After each epoch, on_checkpoint(model, meta, test probabilities) saves what there is to keep."""
+    After each epoch, on_checkpoint(model, meta, test probabilities) saves what there is to keep.
+    `start` is a state_dict to fine-tune from (its batch-norm statistics are kept), and `also` names
+    more test sets: the accuracy on each (`<name>_acc`) is in every epoch event, and, with `start`, in
+    the start event's `before` with the test set's, as the model was before this run."""
     validate(cfg)
     defer_dynamo()
     device, device_name = resolve_device(cfg.device)
@@ -119,7 +133,16 @@ def train(
     x_test, y_test = data.test.images.to(device), data.test.labels.to(device)
     pad = MODELS[cfg.model].pad
 
-    model = build_model(cfg.model).to(device, memory_format=torch.channels_last)
+    model = build_model(cfg.model)
+    if start is not None:
+        model.load_state_dict(start)
+    model = model.to(device, memory_format=torch.channels_last)
+    extra = {name: (split.images.to(device), split.labels.to(device)) for name, split in (also or {}).items()}
+
+    def measure() -> dict[str, float]:
+        return {f"{name}_acc": evaluate_loss(model, x, y, cfg.normalize, pad)[1] for name, (x, y) in extra.items()}
+
+    before = {"test_acc": evaluate_loss(model, x_test, y_test, cfg.normalize, pad)[1], **measure()} if start else {}
     opt = make_optimizer(cfg, model.parameters())
     total_steps = math.ceil(n / cfg.batch_size) * cfg.epochs
     sched = make_scheduler(cfg, opt, total_steps)
@@ -135,11 +158,14 @@ def train(
             "total_steps": total_steps,
             "train_size": n,
             "test_size": len(data.test),
+            "before": before,
         }
     )
 
     for epoch in range(1, cfg.epochs + 1):
         model.train()
+        if start is not None:
+            _keep_norm_statistics(model)
         watch.start_epoch(epoch)
         for x, y in batches(x_train, y_train, cfg, pad, gen):
             out = model(x)
@@ -155,7 +181,7 @@ def train(
         if watch.state == "failed":  # diverged: keep the last good checkpoint, not these weights
             break
         test_loss, test_acc, test_probs = evaluate_loss(model, x_test, y_test, cfg.normalize, pad)
-        watch.tested(test_loss, test_acc)
+        watch.tested(test_loss, test_acc, measure())
         if on_checkpoint:
             on_checkpoint(model, replace(meta, epoch=epoch, test_accuracy=test_acc), test_probs)
         if watch.state == "stopped":

@@ -49,6 +49,7 @@ class Watch:
         self.train_time = 0.0
         self.t0 = time.perf_counter()
         self.test_acc = None
+        self.more: dict = {}
         self._reset_window()
 
     def _reset_window(self) -> None:
@@ -113,8 +114,9 @@ class Watch:
             self._report()
         self.train_time += time.perf_counter() - self.t_epoch
 
-    def tested(self, test_loss: float, test_acc: float) -> None:
-        self.test_acc = test_acc
+    def tested(self, test_loss: float, test_acc: float, more: dict | None = None) -> None:
+        """The epoch's test results; `more` adds other test sets' accuracies (`<name>_acc`)."""
+        self.test_acc, self.more = test_acc, dict(more or {})
         self.emit(
             {
                 "type": "epoch",
@@ -125,6 +127,7 @@ class Watch:
                 "test_acc": test_acc,
                 "elapsed": time.perf_counter() - self.t0,
                 "partial": self.state == "stopped",
+                **self.more,
             }
         )
 
@@ -138,6 +141,7 @@ class Watch:
             "reason_params": None,
             **(self.reason.status_fields() if self.reason else {}),
             "test_accuracy": self.test_acc,
+            **self.more,
             "images_per_second": self.seen / max(self.train_time, 1e-9),
             "wall_seconds": time.perf_counter() - self.t0,
             "device": self.device.type,

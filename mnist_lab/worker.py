@@ -78,23 +78,38 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
         if on_event:
             on_event(ev)
         if ev["type"] == "start":
-            run.set_status("running", device_name=ev["device_name"], total_steps=ev["total_steps"])
+            was = ev.get("before", {})  # a fine-tuning run: how its starting model did
+            before = {f"{k}_accuracy_before": was[f"{k}_acc"] for k in ("test", "class") if f"{k}_acc" in was}
+            run.set_status("running", device_name=ev["device_name"], total_steps=ev["total_steps"], **before)
         elif ev["type"] == "epoch":
-            run.set_status("running", test_accuracy=ev["test_acc"], epoch=ev["epoch"])
+            more = {"class_accuracy": ev["class_acc"]} if "class_acc" in ev else {}
+            run.set_status("running", test_accuracy=ev["test_acc"], epoch=ev["epoch"], **more)
 
     datasets = {} if datasets is None else datasets
     key = (cfg.dataset, str(data_root))
     try:
         if key not in datasets:
             datasets[key] = load_dataset(cfg.dataset, data_root)
-        data = datasets[key]
+        data, extra = datasets[key], {}
+        if cfg.class_digits:  # the class's digits, from the snapshot submit wrote into the run's folder
+            from .classdigits.teach import lesson
+            from .classdigits.transfer import SNAPSHOT
+
+            data, held_out, held_students = lesson(data, run.path / SNAPSHOT, cfg.seed)
+            extra = {"also": {"class": held_out}}
+            run.set_status("running", held_out_students=held_students, held_out_digits=len(held_out))
+        if cfg.start_from:
+            from .checkpoints import load_model
+            from .classdigits.teach import start_checkpoint
+
+            extra["start"] = load_model(start_checkpoint(cfg.start_from, run.path.parent))[0].state_dict()
 
         def keep(model, meta, probabilities) -> None:  # the model, and its answers on the test set beside it
             save_checkpoint(run.checkpoint_path(), model, meta)
             save_predictions(run.checkpoint_path(), probabilities, data.test.labels.numpy(), meta.epoch)
 
-        end = train(cfg, data, on_train_event, stop, keep)
-    except (DataNotFound, DataFormatError, config.ConfigError) as e:
+        end = train(cfg, data, on_train_event, stop, keep, **extra)
+    except (DataNotFound, DataFormatError, config.ConfigError, LabError) as e:
         end = {"type": "end", "state": "failed", **e.status_fields(), "device_name": cfg.device}
         writer(end)
     except Exception as e:  # noqa: BLE001 -- OOM, a damaged disk, a bug: the run ends failed, the worker goes on
@@ -117,6 +132,7 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
         test_accuracy=end.get("test_accuracy"),
         images_per_second=end.get("images_per_second"),
         device_name=end.get("device_name"),
+        **({"class_accuracy": end["class_acc"]} if "class_acc" in end else {}),
     )
     return end
 

@@ -33,6 +33,8 @@ def test_home_shows_dataset_device_and_model(tiny_mnist, runs_dir):
     assert i18n.t(note) in texts(at.caption)
     if not checkpoints.default_checkpoint().is_file():
         assert i18n.t("model.default_missing") in texts(at.info)
+    else:  # the shipped model, with what its card measured
+        assert i18n.t("home.default_accuracy") in [m.label for m in at.metric]
     assert any(b.label == i18n.t("home.upload_button") for b in at.button)
 
 

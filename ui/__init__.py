@@ -9,6 +9,7 @@ Streamlit lives here, in app.py and in pages/ only; `mnist_lab/` never imports i
 - model_choice: the model every page uses, and the digit the model pages look at;
 - computed: per-model results for one digit (layers, maps, sweeps, ONNX), made once and shared;
 - background: long work (an evaluation, neighbours, digit maps) made in the background with progress;
+- class_digits: the class's own digits: one store per server, Draw's Add, the gallery, the teacher's tools;
 - widgets: charts, errors, run labels and tables.
 
 Pages call `ui.<name>`: the names below are the whole of what a page may use.
@@ -31,6 +32,20 @@ from .cache import (
     store,
     throttle,
 )
+from .class_digits import (
+    add_to_class,
+    class_arrays,
+    class_caption,
+    class_delete_digit,
+    class_map_points,
+    class_measured,
+    class_set,
+    class_student_names,
+    class_tiles,
+    digit_store,
+    names_shown,
+    own_class_digits,
+)
 from .computed import digit_features, explain_maps, look_inside, map_star, onnx_file, sweep_probabilities
 from .frame import labels, language, secrets, server_setup, sidebar, student, translator
 from .model_choice import (
@@ -48,13 +63,14 @@ from .training import compare_runs, delete_own_run, live_run, model_and_preset, 
 from .widgets import chart, clicked, device_name, error, figure, model_title, run_label, runs_table
 
 __all__ = [
-    "DEFAULT_MODEL", "PAGES", "PageInfo", "available_datasets", "chart", "class_counts", "class_means",
-    "class_runs", "clicked", "compare_runs", "current_model", "dataset", "dataset_location",
-    "default_model_card", "delete_own_run", "device_name", "digit_features", "error", "evaluation",
-    "explain_maps", "figure", "forget_datasets", "labels", "language", "launcher", "live_run", "load_choice",
-    "look_at", "look_inside", "map_star", "missing_data_message", "model_and_preset", "model_options",
-    "model_title", "navigation", "neighbours", "onnx_file", "page", "page_info", "pick_digit", "pixel_stats",
-    "projections", "require_model", "run_events", "run_label", "runs_table", "secrets", "server_setup",
-    "sidebar", "store", "student", "sweep_probabilities", "throttle", "train_settings", "translator",
-    "use_model", "watched_run",
+    "DEFAULT_MODEL", "PAGES", "PageInfo", "add_to_class", "available_datasets", "chart", "class_arrays",
+    "class_caption", "class_counts", "class_delete_digit", "class_map_points", "class_means", "class_measured",
+    "class_runs", "class_set", "class_student_names", "class_tiles", "clicked", "compare_runs", "current_model",
+    "dataset", "dataset_location", "default_model_card", "delete_own_run", "device_name", "digit_features",
+    "digit_store", "error", "evaluation", "explain_maps", "figure", "forget_datasets", "labels", "language",
+    "launcher", "live_run", "load_choice", "look_at", "look_inside", "map_star", "missing_data_message",
+    "model_and_preset", "model_options", "model_title", "names_shown", "navigation", "neighbours", "onnx_file",
+    "own_class_digits", "page", "page_info", "pick_digit", "pixel_stats", "projections", "require_model",
+    "run_events", "run_label", "runs_table", "secrets", "server_setup", "sidebar", "store", "student",
+    "sweep_probabilities", "throttle", "train_settings", "translator", "use_model", "watched_run",
 ]  # fmt: skip

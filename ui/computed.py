@@ -106,6 +106,15 @@ def map_star(
 ) -> tuple[float, float] | None:
     """Where a digit (the one just drawn) goes on a saved digit map; None where that needs the dataset
     and it is missing."""
+    places = map_places(path, meta, kind, saved, digit_features(path, img)[None])
+    return None if places is None else (float(places[0, 0]), float(places[0, 1]))
+
+
+def map_places(
+    path: Path, meta: checkpoints.ModelMeta, kind: str, saved: dict, features: np.ndarray
+) -> np.ndarray | None:
+    """Where digits with these penultimate features (N, F) go on a saved digit map, (N, 2); None where
+    that needs the dataset and it is missing."""
     from mnist_lab import projection
 
     feats = None
@@ -114,5 +123,4 @@ def map_star(
         if where is None:
             return None
         feats = _map_features(str(path), mtime_of(path), meta.dataset, where, len(saved["labels"]))
-    x, y = projection.place(kind, saved, feats, digit_features(path, img))
-    return float(x), float(y)
+    return np.array([projection.place(kind, saved, feats, f) for f in features], np.float64).reshape(-1, 2)

@@ -7,6 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .answers import answer_caption
+from .classdigits import map_points
 from .style import GRAY, _square, _t
 
 # the evidence's colours over a grey digit: signed (red for, blue against, clear at zero) or magnitude
@@ -37,12 +38,14 @@ def digit_map(
     *,
     color_by: str = "true",
     star: tuple[float, float] | None = None,
+    ours: tuple | None = None,
     class_names: list[str] | None = None,
     title: str | None = None,
     labels: dict | None = None,
 ) -> go.Figure:
     """Test digits as points (WebGL, fast for thousands), a colour per class; mistakes drawn as crosses;
-    the digit just drawn as a star. customdata is each point's index in the test set, for selection."""
+    the digit just drawn as a star; the class's own digits (ours: coords, labels, answers, ids) as
+    diamonds. customdata is each test point's index in the test set, for selection."""
     coords = np.asarray(coords, np.float32)
     true, predicted = np.asarray(true), np.asarray(predicted)
     names = class_names or [str(k) for k in range(10)]
@@ -61,6 +64,8 @@ def digit_map(
         marker=dict(size=8, symbol="x", color="black", line=dict(width=1)),
         text=[answer_caption(true[i], predicted[i]) for i in pick],
         hovertemplate="%{text}<extra>%{customdata}</extra>"))  # fmt: skip
+    if ours is not None and len(ours[0]):
+        fig.add_trace(map_points(*ours, labels=labels))
     if star is not None:
         fig.add_trace(go.Scattergl(
             x=[star[0]], y=[star[1]], mode="markers", name=_t(labels, "your_digit"), hoverinfo="name",

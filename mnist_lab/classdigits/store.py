@@ -128,6 +128,15 @@ def whole(value, lo: int, hi: int) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and lo <= int(value) <= hi
 
 
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _writer_lock(path: Path) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(str(Path(path).resolve()), threading.Lock())
+
+
 class DigitStore:
     """The class's digits in one SQLite file; one connection per thread (Streamlit runs each session's
     script in its own thread, and a sqlite3 connection belongs to the thread that made it)."""
@@ -176,14 +185,17 @@ class DigitStore:
 
     @contextlib.contextmanager
     def _write(self, conn: sqlite3.Connection):
-        """One short write transaction (taken at once, so two writers queue instead of deadlocking)."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        """One short write transaction, taken at once (two writers queue instead of deadlocking). The
+        server's own writers queue on a lock first: SQLite's busy handler waits by sleeping in steps of
+        up to 100 ms, while a lock hands over the moment a save is done."""
+        with _writer_lock(self.path):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def _run(self, fn):
         """fn(connection), with SQLite's errors said in words."""
@@ -280,6 +292,14 @@ class DigitStore:
         return n
 
     # ------------------------------------------------------------ reading
+
+    def stamp(self) -> tuple[int, int, int]:
+        """Changes whenever a digit is added or deleted: a cache key for what is computed from the set."""
+        return self._run(
+            lambda c: tuple(
+                c.execute("SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM digits").fetchone()
+            )
+        )
 
     def count(self) -> int:
         return self._run(lambda c: c.execute("SELECT count(*) FROM digits").fetchone()[0])

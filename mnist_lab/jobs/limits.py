@@ -52,6 +52,7 @@ class ClassSettings:
 
     max_epochs: int | None = None
     runs_per_student: int | None = None
+    show_names: bool = True  # the Our digits page shows who wrote each digit (off: a class projected on a wall)
 
     @staticmethod
     def path(runs_root: Path) -> Path:
@@ -68,13 +69,15 @@ class ClassSettings:
             *(
                 d.get(k) if isinstance(d.get(k), int) and d.get(k) > 0 else None
                 for k in ("max_epochs", "runs_per_student")
-            )
+            ),
+            show_names=d.get("show_names") is not False,  # only an explicit false hides them
         )
 
     def save(self, runs_root: Path) -> None:
         self.path(runs_root).parent.mkdir(parents=True, exist_ok=True)
         atomic_write_json(
-            self.path(runs_root), {"max_epochs": self.max_epochs, "runs_per_student": self.runs_per_student}
+            self.path(runs_root),
+            {"max_epochs": self.max_epochs, "runs_per_student": self.runs_per_student, "show_names": self.show_names},
         )
 
 

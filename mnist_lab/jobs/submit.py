@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterable, Mapping
 
 from ..config import make_config
@@ -33,19 +35,41 @@ def submit(
     4. the session's limit (SubmitRefused): `session_runs` are the runs this browser session started;
        None, from a terminal or a script, which has no session, counts the student's runs instead;
     5. the teacher's caps (SubmitRefused);
-    6. the backend: Ray without an address (LaunchError).
+    6. the backend: Ray without an address (LaunchError);
+    7. for a class_digits run, the class's digits (DigitsError: too few, or one writer only).
+
+    A run that starts from a model (`start_from`) takes its architecture and input scaling; a
+    class_digits run gets a snapshot of the class's digits in its folder, which is all it reads.
     """
+    store = RunStore(runs_dir)
     cfg = make_config(model, preset, **dict(overrides or {}))
+    if cfg.start_from:
+        from ..classdigits.teach import start_settings
+
+        cfg = make_config(**{**cfg.to_dict(), **start_settings(cfg.start_from, store.root)})
     name = check_student(student, require_student)
     if find_dataset(cfg.dataset, data_root) is None:
         raise not_found(cfg.dataset, resolve_root(data_root))
-    store = RunStore(runs_dir)
     if session_runs is None:
         session_runs = [i.run_id for i in store.list() if i.student == name] if name else []
     check_session(session_runs, store.root)
     check_class_caps(cfg.to_dict(), name, store)
     launch = launcher(store.root, data_root, backend, ray_address)
-    run = store.create(cfg.to_dict(), student=name)
+    snapshot = None
+    if cfg.class_digits:  # written before the run exists, so a failure leaves no half-made run
+        from ..classdigits import store as class_store
+        from ..classdigits import teach, transfer
+
+        digits = class_store.DigitStore(class_store.default_path(store.root))
+        teach.check_ready(digits.arrays())
+        snapshot = transfer.snapshot(digits, store.root / f".snapshot-{os.getpid()}-{secrets.token_hex(4)}.npz")
+    try:
+        run = store.create(cfg.to_dict(), student=name)
+        if snapshot is not None:
+            os.replace(snapshot, run.path / transfer.SNAPSHOT)
+    finally:
+        if snapshot is not None:
+            snapshot.unlink(missing_ok=True)
     enqueue(run)
     launch.ensure_workers()
     return run
