@@ -30,7 +30,7 @@ import numpy as np
 
 STUDENTS, EACH = 30, 10
 # the styles the stand-in class writes in: the pad's and the photo conditions the shipped model reads worst
-STYLES = ("pad", "pad_bold", "pad_small", "shadow", "uneven_light", "low_contrast", "thin_pen", "chalk")
+STYLES = ("shadow", "uneven_light", "low_contrast", "chalk", "thin_pen", "blur", "pad_small", "pad_bold")
 
 
 def _digits(data, n: int, seed: int):

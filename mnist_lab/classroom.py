@@ -31,6 +31,9 @@ class BoardRow:
     seconds: float | None
     state: str
     best: bool = False  # the best finished run of its model
+    # a class_digits run: the class's held-out writers read by the model before it and after it
+    class_before: float | None = None
+    class_after: float | None = None
 
 
 def board(infos: list[RunInfo]) -> list[BoardRow]:
@@ -51,6 +54,8 @@ def board(infos: list[RunInfo]) -> list[BoardRow]:
                 i.test_accuracy if i.status == "done" else None,
                 i.duration_s,
                 i.status,
+                class_before=i.class_accuracy_before,
+                class_after=i.class_accuracy if i.status == "done" else None,
             )
         )
     best: dict[str, BoardRow] = {}
@@ -60,6 +65,13 @@ def board(infos: list[RunInfo]) -> list[BoardRow]:
     for r in best.values():
         r.best = True
     return rows
+
+
+def before_after(before: float | None, after: float | None) -> str | None:
+    """'95.0% → 97.0%' for a run that taught the class's digits; None for the others."""
+    if before is None:
+        return None
+    return f"{before:.1%} → " + ("…" if after is None else f"{after:.1%}")
 
 
 def _num(v) -> float | None:

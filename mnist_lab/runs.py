@@ -218,8 +218,13 @@ class Run:
                 if st["state"] == "queued" and st.get("pid") is None:
                     st = self.set_status("interrupted", reason=Message("reason.not_in_queue"))
         elif st["state"] in ACTIVE and not pid_alive(st.get("pid")):
-            kept = "_kept" if self.checkpoint_path().exists() else ""
-            st = self.set_status("interrupted", reason=Message(f"reason.process_gone{kept}"))
+            # read again: a worker writes the run's end before it exits, so a process found gone may
+            # have finished the run between the first read and the check
+            again = self.status()
+            if again["state"] in ACTIVE and again.get("pid") == st.get("pid"):
+                kept = "_kept" if self.checkpoint_path().exists() else ""
+                again = self.set_status("interrupted", reason=Message(f"reason.process_gone{kept}"))
+            st = again
         return st
 
     def ticket(self) -> Path | None:

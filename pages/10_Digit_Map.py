@@ -45,11 +45,12 @@ if kind not in saved:
 
 drawn = st.session_state.get("drawn_digit")
 star = ui.map_star(path, meta, kind, saved, drawn) if drawn is not None else None
+ours = ui.class_map_points(path, meta, kind, saved, tr)
 labels, predictions = saved["labels"], saved["predictions"]
 wrong = int((labels != predictions).sum())
 st.markdown(tr("dmap.summary", n=len(labels), wrong=wrong, s=f"{float(saved.get(f'{kind}_seconds', 0)):.1f}"))
 fig = ui.figure(maps.digit_map, saved[kind], labels, predictions, color_by=color_by,
-                star=star, class_names=classes, labels=L, height=620)  # fmt: skip
+                star=star, ours=ours, class_names=classes, labels=L, height=620)  # fmt: skip
 event = ui.chart(fig, f"dmap_{kind}_{color_by}", on_select="rerun", selection_mode=("box", "lasso"))
 if kind != "pca":
     st.caption(tr("dmap.distances"))

@@ -43,7 +43,7 @@ c = st.columns(4)
 c[0].metric(tr("ours.n_digits"), f"{len(d):,}")
 c[1].metric(tr("ours.n_students"), len([k for k in by_student if k]))
 if m is not None:
-    gap = None if mnist is None else f"{100 * (m.ev.accuracy - mnist):+.1f} {tr('ours.points')}"
+    gap = None if mnist is None else tr("ours.gap", gap=f"{100 * (m.ev.accuracy - mnist):+.1f}")
     c[2].metric(tr("ours.acc_ours"), f"{m.ev.accuracy:.1%}", gap)
     c[3].metric(tr("ours.acc_mnist"), "–" if mnist is None else f"{mnist:.1%}")
     verdict = measure.verdict(m.ev.accuracy, mnist)

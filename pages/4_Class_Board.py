@@ -30,6 +30,7 @@ def table(rows: list[classroom.BoardRow]) -> None:
           tr("train.epochs"): r.epochs,
           tr("board.augment"): r.augment,
           tr("train.col.accuracy"): None if r.accuracy is None else 100 * r.accuracy,
+          tr("train.col.class_digits"): classroom.before_after(r.class_before, r.class_after),
           tr("train.col.duration"): i18n.duration(r.seconds),
           tr("train.col.status"): tr(f"state.{r.state}"),
           tr("train.col.run"): r.run_id} for r in rows],

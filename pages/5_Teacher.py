@@ -81,7 +81,7 @@ with st.form("teacher_limits"):
         tr("teacher.per_student"), 0, 50, min(caps.runs_per_student or 0, 50), help=tr("teacher.zero_is_none")
     )
     if st.form_submit_button(tr("teacher.save"), icon=":material/save:"):
-        ClassSettings(int(max_epochs) or None, int(per_student) or None).save(store.root)
+        ClassSettings(int(max_epochs) or None, int(per_student) or None, caps.show_names).save(store.root)
         st.toast(tr("teacher.saved"), icon=":material/save:")
 
 # ---------------------------------------------------------------- the queue and the workers
@@ -116,6 +116,10 @@ if working:
         ],
         hide_index=True,
     )
+
+# ---------------------------------------------------------------- the class's own digits
+st.header(tr("teacher.digits.title"))
+ui.own_class_digits(tr)
 
 # ---------------------------------------------------------------- a new lesson
 st.header(tr("teacher.archive_title"))

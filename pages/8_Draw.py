@@ -83,7 +83,10 @@ def pad_and_answer() -> None:
                 delta_color="off",
                 delta_arrow="off",
             )
-            ui.chart(answers.probability_bar(probs, classes, labels=L), "draw_probs", height=300)
+            if meta.dataset == "mnist":  # a clothes model's answer is no label for a digit
+                ui.add_to_class(tr, picture=picture, prepared=prepared, source=source, probs=probs,
+                                student=ui.student())  # fmt: skip
+            ui.chart(answers.probability_bar(probs, classes, labels=L), "draw_probs", height=240)
             if evaluate.unsure(probs):
                 st.caption(tr("draw.unsure"))
             ms = (time.perf_counter() - t_start) * 1000

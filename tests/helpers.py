@@ -113,6 +113,7 @@ PAGE_TITLES = {  # page file -> its title key (the frame shows {texts}.title abo
     "pages/0_Home.py": "home.title",
     "pages/1_Dataset.py": "dataset.title",
     "pages/2_Filters.py": "filters.title",
+    "pages/12_Our_Digits.py": "ours.title",
     "pages/3_Train.py": "train.title",
     "pages/6_Mistakes.py": "mistakes.title",
     "pages/7_Feature_Maps.py": "fm.title",

@@ -10,6 +10,7 @@ Streamlit lives here, in app.py and in pages/ only; `mnist_lab/` never imports i
 - computed: per-model results for one digit (layers, maps, sweeps, ONNX), made once and shared;
 - background: long work (an evaluation, neighbours, digit maps) made in the background with progress;
 - class_digits: the class's own digits: one store per server, Draw's Add, the gallery, the teacher's tools;
+- train_form, training: the Train page's settings form; a run followed live, and runs side by side;
 - widgets: charts, errors, run labels and tables.
 
 Pages call `ui.<name>`: the names below are the whole of what a page may use.
@@ -59,7 +60,8 @@ from .model_choice import (
     use_model,
 )
 from .pages import PAGES, PageInfo, navigation, page, page_info
-from .training import compare_runs, delete_own_run, live_run, model_and_preset, train_settings, watched_run
+from .train_form import model_and_preset, train_settings
+from .training import compare_runs, delete_own_run, live_run, watched_run
 from .widgets import chart, clicked, device_name, error, figure, model_title, run_label, runs_table
 
 __all__ = [

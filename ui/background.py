@@ -83,7 +83,7 @@ def neighbours(path: Path, meta: checkpoints.ModelMeta, tr: i18n.Translator):
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _saved_projections(path: str, mtime: float, saved_mtime: tuple, epoch: int | None, name: str, where: str) -> dict:
+def _saved_projections(path: str, mtime: tuple, saved_mtime: tuple, epoch: int | None, name: str, where: str) -> dict:
     from mnist_lab import projection
 
     labels = loaded(name, where).test.labels.numpy() if where else None

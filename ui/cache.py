@@ -102,7 +102,7 @@ def throttle() -> classroom.Throttle:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def model_at(path: str, mtime: float):
+def model_at(path: str, mtime: tuple):
     return checkpoints.load_model(path)
 
 
@@ -111,14 +111,17 @@ def default_model_card() -> dict:
     return checkpoints.read_card() if checkpoints.default_checkpoint().is_file() else {}
 
 
-def mtime_of(path: Path) -> float:
+def mtime_of(path: Path) -> tuple[int, int]:
+    """A file's version as a cache key: its inode and nanosecond time (a checkpoint is replaced by a new
+    file at each save, and two saves within one tick of the seconds clock must not share a key)."""
     try:
-        return path.stat().st_mtime
+        st = path.stat()
     except OSError:
-        return 0.0
+        return (0, 0)
+    return (st.st_ino, st.st_mtime_ns)
 
 
-def side_mtimes(path: Path, suffix: str) -> tuple[float, ...]:
+def side_mtimes(path: Path, suffix: str) -> tuple:
     """The modification times of a checkpoint's saved side files: a cache key that changes when one is written."""
     return tuple(mtime_of(p) for p in sidefiles.places(path, suffix))
 
@@ -141,7 +144,7 @@ def run_events(run_id: str) -> list[dict]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def saved_evaluation(path: str, mtime: float, saved_mtime: tuple, name: str, where: str) -> evaluate.Evaluation | None:
+def saved_evaluation(path: str, mtime: tuple, saved_mtime: tuple, name: str, where: str) -> evaluate.Evaluation | None:
     """The checkpoint's saved test-set answers, as an Evaluation (nothing is computed: a file is read)."""
     _, meta = model_at(path, mtime)
     return evaluate.load_predictions(path, loaded(name, where).test.labels.numpy(), meta.epoch)

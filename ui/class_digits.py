@@ -19,7 +19,6 @@ from mnist_lab.jobs.limits import ClassSettings
 
 from .cache import model_at, mtime_of
 from .computed import map_places
-from .frame import student
 from .widgets import chart, clicked, error, figure
 
 CONFIRM = ":material/delete_forever:"
@@ -64,7 +63,7 @@ def class_arrays(s: DigitStore, stamp: tuple) -> Digits:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _measured(db: str, stamp: tuple, path: str, mtime: float) -> measure.Measured:
+def _measured(db: str, stamp: tuple, path: str, mtime: tuple) -> measure.Measured:
     model, meta = model_at(path, mtime)
     return measure.measure(model, meta, _arrays(db, stamp))
 
@@ -75,7 +74,7 @@ def class_measured(s: DigitStore, stamp: tuple, path) -> measure.Measured:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _features(db: str, stamp: tuple, path: str, mtime: float) -> np.ndarray:
+def _features(db: str, stamp: tuple, path: str, mtime: tuple) -> np.ndarray:
     from mnist_lab import explain
 
     model, meta = model_at(path, mtime)
@@ -98,7 +97,8 @@ def class_map_points(path, meta: checkpoints.ModelMeta, kind: str, saved: dict, 
 # ---------------------------------------------------------------- Draw: add the digit to the class's set
 
 
-def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: str, probs: np.ndarray) -> None:
+def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: str, probs: np.ndarray,
+                 student: str | None) -> None:  # fmt: skip
     """Under the model's answer: the true label (preset to the answer), Add, and Undo once added. Keyed
     on the drawing, so a double click, or a rerun, stores one digit."""
     key = collect.drawing_key(prepared.image)
@@ -106,22 +106,27 @@ def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: 
     st.markdown(f"**{tr('ours.add_title')}**")
     if key not in saved:
         answer = int(np.argmax(probs))
-        label = st.segmented_control(tr("ours.true_label"), list(range(10)), default=answer,
-                                     key=f"_class_label_{key}") # fmt: skip
-        st.caption(tr("ours.correct_it"))
-        if not st.button(tr("ours.add"), icon=":material/add_circle:", key=f"_class_add_{key}", type="primary"):
+        asking = st.empty()  # emptied once the digit is saved: the same run then shows it saved
+        with asking.container():
+            pick, go = st.columns(2, vertical_alignment="bottom")
+            label = pick.selectbox(tr("ours.true_label"), list(range(10)), index=answer, key=f"_class_label_{key}")
+            add = go.button(tr("ours.add"), icon=":material/add_circle:", key=f"_class_add_{key}", type="primary",
+                            width="stretch")  # fmt: skip
+            st.caption(tr("ours.correct_it"))
+        if not add:
             return
         label = answer if label is None else int(label)
         s = digit_store()
         model = st.session_state.get("model_choice", "default")
         try:
             digit_id = collect.add_drawing(s, picture=picture, prepared=prepared, source=source, label=label,
-                                           probs=probs, student=student(), model=model)  # fmt: skip
+                                           probs=probs, student=student, model=model)  # fmt: skip
             n = s.count()
         except DigitsError as e:
             error(tr, "ours.add_failed", e)
             return
         saved[key] = (digit_id, label)
+        asking.empty()
         st.toast(tr("ours.added_toast", n=n), icon=":material/check_circle:")
     digit_id, label = saved[key]
     st.success(tr("ours.added", label=label, id=digit_id), icon=":material/check_circle:")
@@ -132,7 +137,7 @@ def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: 
             error(tr, "ours.add_failed", e)
             return
         del saved[key]
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 # ---------------------------------------------------------------- Our digits: the gallery's pieces
@@ -203,7 +208,7 @@ def own_class_digits(tr: i18n.Translator) -> None:
     if got is None:
         return
     s, stamp = got
-    per_label, per_student = s.counts() if stamp[0] else (np.zeros(10, int), {})
+    per_student = s.counts()[1] if stamp[0] else {}
     st.caption(tr("teacher.digits.line", n=stamp[0], students=len([k for k in per_student if k])))
     one, who, every = st.columns(3)
     with one:
@@ -211,7 +216,7 @@ def own_class_digits(tr: i18n.Translator) -> None:
         row = s.digits(ids=[digit_id]) if digit_id and stamp[0] else []
         if row:
             st.image(s.picture(row[0].id), width=96, caption=f"#{row[0].id} · {row[0].label} · {row[0].student or ''}")
-            delete_digit(tr, s, row[0].id, "teacher_one")
+            class_delete_digit(tr, s, row[0].id, "teacher_one")
         elif digit_id:
             st.caption(tr("teacher.digits.no_such", id=digit_id))
     with who:

@@ -14,7 +14,7 @@ from .cache import dataset_location, loaded, model_at, mtime_of
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _sweep_probabilities(path: str, mtime: float, img: np.ndarray, kind: str) -> np.ndarray:
+def _sweep_probabilities(path: str, mtime: tuple, img: np.ndarray, kind: str) -> np.ndarray:
     from mnist_lab import robustness
 
     model, meta = model_at(path, mtime)
@@ -28,7 +28,7 @@ def sweep_probabilities(path: Path, img: np.ndarray, kind: str) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _onnx(path: str, mtime: float) -> bytes:
+def _onnx(path: str, mtime: tuple) -> bytes:
     from mnist_lab import export
 
     model, meta = model_at(path, mtime)
@@ -48,7 +48,7 @@ def onnx_file(path: Path) -> Callable[[], bytes] | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
-def _look_inside(path: str, mtime: float, img: np.ndarray, normalize: str, pad: int):
+def _look_inside(path: str, mtime: tuple, img: np.ndarray, normalize: str, pad: int):
     from mnist_lab import layers
 
     model, _ = model_at(path, mtime)
@@ -69,7 +69,7 @@ def _scrambled(model_name: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _maps(path: str, mtime: float, img: np.ndarray, target: int, method: str, baseline: str, patch: int):
+def _maps(path: str, mtime: tuple, img: np.ndarray, target: int, method: str, baseline: str, patch: int):
     from mnist_lab import explain
 
     model, meta = model_at(path, mtime)
@@ -94,7 +94,7 @@ def digit_features(path: Path, img: np.ndarray) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _map_features(path: str, mtime: float, name: str, where: str, n: int) -> np.ndarray:
+def _map_features(path: str, mtime: tuple, name: str, where: str, n: int) -> np.ndarray:
     from mnist_lab import explain
 
     model, meta = model_at(path, mtime)

@@ -8,8 +8,10 @@ import numpy as np
 import streamlit as st
 
 from mnist_lab import checkpoints, i18n, runs
+from mnist_lab.classdigits.store import DigitsError
 
 from .cache import class_runs, dataset, default_model_card, model_at, store
+from .class_digits import class_arrays, class_set, digit_store
 from .pages import page
 from .widgets import error, run_label
 
@@ -103,12 +105,14 @@ def require_model(tr: i18n.Translator):
 
 
 def pick_digit(tr: i18n.Translator, meta: checkpoints.ModelMeta, key: str) -> tuple[np.ndarray, int | None]:
-    """The digit Feature maps, Explain and Robustness look at: the last one drawn, or a test digit by its
-    index. One choice for all three pages (st.session_state digit_source, digit_index), so a digit picked
-    on one (or sent from Mistakes, Draw or the digit map) is the one the others show. Returns
+    """The digit Feature maps, Explain and Robustness look at: the last one drawn, a test digit by its
+    index, or one of the class's digits by its id. One choice for all three pages (st.session_state
+    digit_source, digit_index, class_digit_id), so a digit picked on one (or sent from Mistakes, Draw,
+    the digit map or Our digits) is the one the others show. Returns
     (28x28 uint8 image, true label or None); stops the page, after saying why, without a dataset."""
     drawn = st.session_state.get("drawn_digit")
-    sources = ["test"] + (["drawn"] if drawn is not None else [])
+    ours = class_ids()
+    sources = ["test"] + (["drawn"] if drawn is not None else []) + (["class"] if ours else [])
     source = st.session_state.get("digit_source", "test")
     source = source if source in sources else "test"
     source = st.segmented_control(tr("fm.source"), sources, default=source, key=f"_{key}_source_{source}",
@@ -118,6 +122,15 @@ def pick_digit(tr: i18n.Translator, meta: checkpoints.ModelMeta, key: str) -> tu
         st.caption(tr("fm.draw_hint"))
     if source == "drawn":
         return np.asarray(drawn, dtype=np.uint8), None
+    if source == "class":
+        current = st.session_state.get("class_digit_id")
+        current = current if current in ours else ours[0]
+        current = st.selectbox(tr("fm.class_digit"), ours, index=ours.index(current), key=f"_{key}_class_{current}",
+                               format_func=lambda i: f"#{i}")  # fmt: skip
+        st.session_state["class_digit_id"] = current
+        row = class_digit(current)
+        if row is not None:
+            return row.image.copy(), row.label
     ds = dataset(meta.dataset, tr)
     if ds is None:
         st.stop()
@@ -128,9 +141,25 @@ def pick_digit(tr: i18n.Translator, meta: checkpoints.ModelMeta, key: str) -> tu
     return ds.test.images[index].numpy(), int(ds.test.labels[index])
 
 
+def class_ids() -> list[int]:
+    """The ids of the class's digits, newest first; none when the set is empty or cannot be read (the
+    Our digits page says why)."""
+    got = class_set(None, quiet=True)
+    return [] if got is None or not got[1][0] else list(class_arrays(*got).ids[::-1].tolist())
+
+
+def class_digit(digit_id: int):
+    try:
+        rows = digit_store().digits(ids=[digit_id])
+    except DigitsError:
+        return None
+    return rows[0] if rows else None
+
+
 def look_at(file: str, source: str, index: int | None = None) -> None:
-    """Open a page (its file) on a digit: a test digit by index, or the last drawn one."""
+    """Open a page (its file) on a digit: a test digit by index, the last drawn one, or one of the class's
+    digits by its id."""
     st.session_state["digit_source"] = source
     if index is not None:
-        st.session_state["digit_index"] = int(index)
+        st.session_state["class_digit_id" if source == "class" else "digit_index"] = int(index)
     st.switch_page(file)

@@ -30,6 +30,7 @@ PAGES = [  # in lesson order
     PageInfo("pages/0_Home.py", "home", "home", ":material/home:", ""),
     PageInfo("pages/1_Dataset.py", "dataset", "dataset", ":material/grid_view:", "data"),
     PageInfo("pages/2_Filters.py", "filters", "filters", ":material/blur_on:", "data"),
+    PageInfo("pages/12_Our_Digits.py", "our_digits", "ours", ":material/photo_library:", "data"),
     PageInfo("pages/3_Train.py", "train", "train", ":material/model_training:", "training"),
     PageInfo("pages/4_Class_Board.py", "board", "board", ":material/leaderboard:", "training"),
     PageInfo("pages/5_Teacher.py", "teacher", "teacher", ":material/school:", "training"),

@@ -1,119 +1,18 @@
-"""The Train page's widgets: the model and its settings, one run followed live, and runs side by side."""
+"""The Train page's widgets: one run followed live, and runs side by side (the settings: train_form.py)."""
 
 from __future__ import annotations
 
 import streamlit as st
-import torch
 
-from mnist_lab import config, i18n, metrics, models, registry, runs
+from mnist_lab import i18n, metrics, runs
 from mnist_lab.charts.training import batch_curves, epoch_curves, runs_overlay
 from mnist_lab.jobs.queue import runs_ahead, stop
 
-from .cache import available_datasets, launcher, run_events, store
+from .cache import launcher, run_events, store
 from .computed import onnx_file
 from .frame import labels
 from .model_choice import DEFAULT_MODEL, use_model
-from .widgets import chart, error, model_title, run_label
-
-
-def model_and_preset(tr: i18n.Translator) -> tuple[str, str]:
-    """The model and the preset to start from, with the model's layers beside them."""
-    mcol, tcol = st.columns([2, 3], gap="large")
-    with mcol:
-        names = list(registry.MODELS)
-        model = st.selectbox(
-            tr("train.model"), names, index=names.index("lenet5"), format_func=lambda n: model_title(n, tr)
-        )
-        st.caption(tr(f"model.desc.{model}"))
-        presets = list(config.PRESETS)
-        preset = st.selectbox(
-            tr("train.preset"), presets, index=presets.index("fast"), format_func=lambda p: tr(f"train.preset.{p}")
-        )
-        st.caption(tr(f"train.preset_help.{preset}"))
-    with tcol:
-        rows = models.summary(model)
-        st.dataframe(
-            [
-                {
-                    tr("train.col.layer"): r["layer"],
-                    tr("train.col.type"): r["type"],
-                    tr("train.col.shape"): " × ".join(map(str, r["output_shape"])),
-                    tr("train.col.params"): r["params"],
-                }
-                for r in rows
-            ],
-            hide_index=True,
-            height=min(480, 38 + 35 * len(rows)),
-        )
-        size = registry.MODELS[model].input_size
-        st.caption(tr("train.total_params", n=f"{sum(r['params'] for r in rows):,}", size=size))
-    return model, preset
-
-
-def train_settings(model: str, preset: str, tr: i18n.Translator) -> dict | None:
-    """The settings form, filled with the preset's values: the settings when Start is pressed, else None."""
-    p = config.PRESETS[preset]
-    k = f"{model}_{preset}"  # new widgets (with the preset's values) when the model or preset changes
-    datasets = available_datasets() or ["mnist"]
-    with st.form("train_form"):
-        c = st.columns(4)
-        optimizer = c[0].selectbox(
-            tr("train.optimizer"), config.OPTIMIZERS, index=config.OPTIMIZERS.index(p["optimizer"]), key=f"opt_{k}"
-        )
-        lr = c[1].number_input(tr("train.lr"), 0.0, 10.0, float(p["lr"]), step=0.001, format="%.4f", key=f"lr_{k}")
-        momentum = c[2].number_input(tr("train.momentum"), 0.0, 1.0, float(p["momentum"]), step=0.05, key=f"mom_{k}")
-        weight_decay = c[3].number_input(
-            tr("train.weight_decay"), 0.0, 1.0, float(p["weight_decay"]), step=1e-4, format="%.5f", key=f"wd_{k}"
-        )
-        c = st.columns(4)
-        batch_size = c[0].number_input(tr("train.batch_size"), 1, 8192, int(p["batch_size"]), key=f"bs_{k}")
-        epochs = c[1].number_input(tr("train.epochs"), 1, config.MAX_EPOCHS, int(p["epochs"]), key=f"ep_{k}")
-        seed = c[2].number_input(tr("train.seed"), 0, 2**31 - 1, 0, key=f"seed_{k}")
-        devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        device = c[3].selectbox(
-            tr("train.device"), devices, format_func=lambda d: tr(f"train.device.{d}"), key=f"dev_{k}"
-        )
-        with st.expander(tr("train.more")):
-            c = st.columns(4)
-            normalize = c[0].selectbox(
-                tr("train.normalize"),
-                config.NORMALIZE,
-                index=config.NORMALIZE.index(p["normalize"]),
-                format_func=lambda n: tr(f"train.normalize.{n}"),
-                key=f"norm_{k}",
-            )
-            schedule = c[1].selectbox(
-                tr("train.schedule"),
-                config.SCHEDULES,
-                index=config.SCHEDULES.index(p["schedule"]),
-                format_func=lambda s: tr(f"train.schedule.{s}"),
-                key=f"sched_{k}",
-            )
-            limit = c[2].number_input(
-                tr("train.limit"), 0, 60000, 0, step=1000, help=tr("train.limit_help"), key=f"limit_{k}"
-            )
-            dataset = c[3].selectbox(
-                tr("train.dataset"), datasets, format_func=lambda n: tr(f"data.name.{n}"), key=f"ds_{k}"
-            )
-            augment = st.checkbox(tr("train.augment"), help=tr("train.augment_help"), key=f"aug_{k}")
-        started = st.form_submit_button(tr("train.start"), type="primary", icon=":material/play_arrow:")
-    if not started:
-        return None
-    return dict(
-        optimizer=optimizer,
-        lr=float(lr),
-        momentum=float(momentum),
-        weight_decay=float(weight_decay),
-        batch_size=int(batch_size),
-        epochs=int(epochs),
-        seed=int(seed),
-        device=device,
-        normalize=normalize,
-        schedule=schedule,
-        augment=bool(augment),
-        dataset=dataset,
-        train_limit=int(limit) or None,
-    )
+from .widgets import chart, error, run_label
 
 
 def watched_run(infos: list[runs.RunInfo], tr: i18n.Translator) -> str:
@@ -173,6 +72,8 @@ def _live(run_id: str, was_active: bool, tr: i18n.Translator) -> None:
     m[1].metric(tr("train.loss_now"), f"{last['loss']:.4f}" if last else "–")
     m[2].metric(tr("train.test_acc"), f"{last_epoch['test_acc']:.2%}" if last_epoch else "–")
     m[3].metric(tr("train.elapsed"), i18n.duration(last["elapsed"]) if last else "–")
+    if status.get("class_accuracy_before") is not None:  # a class_digits run: before and after, side by side
+        _before_after(status, tr)
     if state in runs.ACTIVE:
         if run_id not in st.session_state.get("my_started", []):  # another student's run: theirs (or the teacher's)
             st.caption(tr("train.not_yours"))
@@ -194,6 +95,19 @@ def _live(run_id: str, was_active: bool, tr: i18n.Translator) -> None:
         chart(epoch_curves(tail.events, labels=labels(), title=tr("train.epoch_chart")), f"live_epoch_{run_id}")
     if was_active and state not in runs.ACTIVE:
         st.rerun()  # the run ended: refresh the whole page (table, model list) and stop polling
+
+
+def _before_after(status: dict, tr: i18n.Translator) -> None:
+    c = st.columns(2)
+    for col, key, name in (
+        (c[0], "class_accuracy", "train.class_before_after"),
+        (c[1], "test_accuracy", "train.mnist_before_after"),
+    ):
+        before, after = status.get(f"{key}_before"), status.get(key)
+        delta = None if after is None else tr("train.delta_points", delta=f"{100 * (after - before):+.1f}")
+        col.metric(
+            tr(name), "–" if after is None else f"{after:.1%}", delta, help=tr("train.before", acc=f"{before:.1%}")
+        )
 
 
 def _use_or_download(run: runs.Run, tr: i18n.Translator) -> None:

@@ -73,11 +73,13 @@ def runs_table(infos: list[runs.RunInfo], tr: i18n.Translator) -> None:
           tr("train.col.preset"): i.preset,
           tr("train.col.status"): tr(f"state.{i.status}"),
           tr("train.col.accuracy"): None if i.test_accuracy is None else 100 * i.test_accuracy,
+          tr("train.col.class_digits"): None if i.class_accuracy is None else 100 * i.class_accuracy,
           tr("train.col.epochs"): i.epochs,
           tr("train.col.duration"): i18n.duration(i.duration_s),
           tr("train.col.device"): tr.device(i.device)} for i in infos],
         hide_index=True, placeholder="–",
-        column_config={tr("train.col.accuracy"): st.column_config.NumberColumn(format="%.2f %%")})  # fmt: skip
+        column_config={tr(f"train.col.{c}"): st.column_config.NumberColumn(format="%.2f %%")
+                       for c in ("accuracy", "class_digits")})  # fmt: skip
 
 
 def wait_for(task: tasks.Task, text: str, tr: i18n.Translator) -> None:

@@ -32,7 +32,7 @@ def keepsake(picture: np.ndarray, box: tuple[int, int, int, int] | None, source:
     h, w = img.shape[:2]
     if box is not None:
         x0, y0, x1, y1 = box
-        m = int(round(MARGIN * max(x1 - x0, y1 - y0)))
+        m = round(MARGIN * max(x1 - x0, y1 - y0))
         x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
         if x1 > x0 and y1 > y0:
             img = img[y0:y1, x0:x1]
