@@ -9,7 +9,7 @@ import ui
 
 ui.server_setup()
 tr = ui.language()
-page = st.navigation(ui.navigation(tr))
+page = st.navigation(ui.navigation(tr), expanded=True)  # over twelve pages Streamlit hides some behind "View more"
 st.set_page_config(page_title=f"{page.title} · MNIST Lab", page_icon=":material/draw:", layout="wide")
 ui.sidebar(tr)
 info = ui.page_info(page)

@@ -99,7 +99,7 @@ def saves(data, root: Path, gap_s: float) -> dict:
     }
 
 
-def teach(data, data_root: str, root: Path) -> dict:
+def teach(data, data_root: str, root: Path, klass: int = 0) -> dict:
     from mnist_lab.classdigits.store import DigitStore, default_path, png
     from mnist_lab.jobs.submit import submit
     from mnist_lab.preprocess import prepare_digit
@@ -109,20 +109,21 @@ def teach(data, data_root: str, root: Path) -> dict:
     store = DigitStore(default_path(root))
     for w in range(STUDENTS):
         style = STYLES[w % len(STYLES)]
-        images, labels = _digits(data, EACH, 100 + w)
-        for picture, label in zip(redraw(images, style, seed=1000 + w), labels, strict=True):
+        images, labels = _digits(data, EACH, 100 * klass + w)
+        for picture, label in zip(redraw(images, style, seed=10_000 * klass + 1000 + w), labels, strict=True):
             prepared = prepare_digit(picture, SOURCE[style])
             if prepared.image is None:
                 continue  # a redraw the reader refuses: not saved, as a student would see "no digit"
             store.add(label=int(label), image=prepared.image, picture=png(prepared.image), student=f"writer {w:02d}",
                       source=SOURCE[style])  # fmt: skip
     t0 = time.perf_counter()
-    run = submit("modern_cnn", "class_digits", {"seed": 0}, runs_dir=root, data_root=data_root)
+    run = submit("modern_cnn", "class_digits", {"seed": klass}, runs_dir=root, data_root=data_root)
     while (state := run.reconcile()["state"]) in ACTIVE:
         time.sleep(0.2)
     seconds = time.perf_counter() - t0
     st = run.status()
     return {
+        "class": klass,
         "state": state,
         "reason": st.get("reason"),
         "class_digits": store.count(),
@@ -143,6 +144,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", required=True, help="the real MNIST (torchvision layout)")
     ap.add_argument("--part", choices=("saves", "teach", "both"), default="both")
+    ap.add_argument("--classes", type=int, default=3, help="stand-in classes to teach, one after another (3)")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
@@ -157,8 +159,18 @@ def main() -> int:
             for row in out["saves"]:
                 print(json.dumps({"saves": row}), flush=True)
         if args.part in ("teach", "both"):
-            out["teach"] = teach(data, args.data, Path(tmp) / "teach")
-            print(json.dumps({"teach": out["teach"]}), flush=True)
+            out["teach"] = []
+            for k in range(args.classes):  # other writers, other digits, another held-out draw
+                out["teach"].append(teach(data, args.data, Path(tmp) / f"teach-{k}", k))
+                print(json.dumps({"teach": out["teach"][-1]}), flush=True)
+            done = [r for r in out["teach"] if r["held_out_after"] is not None]
+            if done:
+                mean = {
+                    k: round(statistics.mean(r[k] for r in done), 4)
+                    for k in ("held_out_before", "held_out_after", "mnist_before", "mnist_after", "submit_to_done_s")
+                }
+                out["teach_mean"] = mean
+                print(json.dumps({"teach_mean": mean}), flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))
     return 0

@@ -86,7 +86,8 @@ def pad_and_answer() -> None:
             if meta.dataset == "mnist":  # a clothes model's answer is no label for a digit
                 ui.add_to_class(tr, picture=picture, prepared=prepared, source=source, probs=probs,
                                 student=ui.student())  # fmt: skip
-            ui.chart(answers.probability_bar(probs, classes, labels=L), "draw_probs", height=240)
+            bars = answers.probability_bar(probs, classes, labels=L).update_layout(margin=dict(t=20, b=10))
+            ui.chart(bars, "draw_probs", height=240)
             if evaluate.unsure(probs):
                 st.caption(tr("draw.unsure"))
             ms = (time.perf_counter() - t_start) * 1000

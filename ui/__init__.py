@@ -36,7 +36,6 @@ from .cache import (
 from .class_digits import (
     add_to_class,
     class_arrays,
-    class_caption,
     class_delete_digit,
     class_map_points,
     class_measured,
@@ -66,7 +65,7 @@ from .widgets import chart, clicked, device_name, error, figure, model_title, ru
 
 __all__ = [
     "DEFAULT_MODEL", "PAGES", "PageInfo", "add_to_class", "available_datasets", "chart", "class_arrays",
-    "class_caption", "class_counts", "class_delete_digit", "class_map_points", "class_means", "class_measured",
+    "class_counts", "class_delete_digit", "class_map_points", "class_means", "class_measured",
     "class_runs", "class_set", "class_student_names", "class_tiles", "clicked", "compare_runs", "current_model",
     "dataset", "dataset_location", "default_model_card", "delete_own_run", "device_name", "digit_features",
     "digit_store", "error", "evaluation", "explain_maps", "figure", "forget_datasets", "labels", "language",

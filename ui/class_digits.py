@@ -1,7 +1,6 @@
-"""The class's own digits in the app: one store per server, what is computed from the set (once per set
-and model version, for every session), the Draw page's Add control, the gallery's pieces and the
-teacher's tools. A damaged or busy file is said in words where the set is used; no other page
-depends on it."""
+"""The class's own digits in the app: one store per server, what is computed from the set (once per version
+of the set and of the model, for every session), Draw's Add, the gallery's pieces, the teacher's tools.
+A damaged or busy file is said in words where the set is used; no other page depends on it."""
 
 from __future__ import annotations
 
@@ -35,13 +34,17 @@ def digit_store() -> DigitStore:
 
 
 def class_set(tr: i18n.Translator, quiet: bool = False) -> tuple[DigitStore, tuple] | None:
-    """(the store, its stamp) when it can be read; None when there is no file yet (nothing is created
-    by looking), or after saying why it cannot be used (quiet: without saying it)."""
+    """(the store, its version: how many digits first) when it can be read, also when there is no file
+    yet (nothing is created by looking); None after saying why it cannot be used (quiet: without)."""
     s = digit_store()
     if not s.path.is_file():
-        return s, (0, 0, 0)
+        return s, (0, 0, 0, 0.0)
     try:
-        return s, s.stamp()
+        stamp = s.stamp()
+        # SQLite gives a new digit the largest id + 1, so after an Undo the next digit takes the same id
+        # and the same stamp: the newest digit's time tells the two apart
+        newest = s.digits(ids=[stamp[1]]) if stamp[0] else []
+        return s, (*stamp, newest[0].created if newest else 0.0)
     except DigitsError as e:
         if not quiet:
             error(tr, "ours.unavailable", e)
@@ -49,6 +52,7 @@ def class_set(tr: i18n.Translator, quiet: bool = False) -> tuple[DigitStore, tup
 
 
 def names_shown() -> bool:
+    """Whether the teacher lets the Our digits page say who wrote each digit."""
     return ClassSettings.load(runs.default_runs_dir()).show_names
 
 
@@ -63,7 +67,7 @@ def class_arrays(s: DigitStore, stamp: tuple) -> Digits:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _measured(db: str, stamp: tuple, path: str, mtime: tuple) -> measure.Measured:
+def _measured(db: str, stamp: tuple, path: str, mtime: float) -> measure.Measured:
     model, meta = model_at(path, mtime)
     return measure.measure(model, meta, _arrays(db, stamp))
 
@@ -74,7 +78,7 @@ def class_measured(s: DigitStore, stamp: tuple, path) -> measure.Measured:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _features(db: str, stamp: tuple, path: str, mtime: tuple) -> np.ndarray:
+def _features(db: str, stamp: tuple, path: str, mtime: float) -> np.ndarray:
     from mnist_lab import explain
 
     model, meta = model_at(path, mtime)
@@ -89,9 +93,7 @@ def class_map_points(path, meta: checkpoints.ModelMeta, kind: str, saved: dict, 
     s, stamp = got
     m = class_measured(s, stamp, path)
     places = map_places(path, meta, kind, saved, _features(str(s.path), stamp, str(path), mtime_of(path)))
-    if places is None:
-        return None
-    return places, m.ev.labels, m.ev.predictions, tuple(int(i) for i in m.digits.ids)
+    return None if places is None else (places, m.ev.labels, m.ev.predictions, tuple(m.digits.ids.tolist()))
 
 
 # ---------------------------------------------------------------- Draw: add the digit to the class's set
@@ -123,8 +125,7 @@ def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: 
                                            probs=probs, student=student, model=model)  # fmt: skip
             n = s.count()
         except DigitsError as e:
-            error(tr, "ours.add_failed", e)
-            return
+            return error(tr, "ours.add_failed", e)
         saved[key] = (digit_id, label)
         asking.empty()
         st.toast(tr("ours.added_toast", n=n), icon=":material/check_circle:")
@@ -134,8 +135,7 @@ def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: 
         try:
             digit_store().delete(ids=[digit_id])
         except DigitsError as e:
-            error(tr, "ours.add_failed", e)
-            return
+            return error(tr, "ours.add_failed", e)
         del saved[key]
         st.rerun()
 
@@ -143,28 +143,24 @@ def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: 
 # ---------------------------------------------------------------- Our digits: the gallery's pieces
 
 
-def class_tiles(d: Digits, ids: list[int], key: str, captions: list[str], cols: int = 10) -> int | None:
-    """A clickable grid of the class's digits; returns the id of the one clicked, if any."""
+def class_tiles(d: Digits, ids: list[int], key: str, m: measure.Measured | None = None, *, names: bool = False,
+                conf: bool = False, cols: int = 8, tile: int = 56) -> int | None:  # fmt: skip
+    """A clickable grid of the class's digits (tile: its side in pixels); returns the clicked one's id. Each
+    says its label, or label→answer when read wrong (conf: how sure), and who wrote it if names are shown."""
     where = {int(i): n for n, i in enumerate(d.ids)}
-    ids = [i for i in ids if i in where]
-    if not ids:
+    at = [where[i] for i in ids if i in where]
+    if not at:
         return None
-    rows = -(-len(ids) // cols)
-    fig = figure(digits.sample_grid, d.images[[where[i] for i in ids]], captions, indices=ids, cols=cols,
-                 caption_size=11, height=20 + 72 * rows)  # fmt: skip
+    captions = []
+    for n in at:
+        text = str(d.labels[n]) if m is None else answers.answer_caption(m.ev.labels[n], m.ev.predictions[n])
+        captions.append(f"{text} {m.ev.confidence[n]:.0%}" if conf and m is not None else text)
+    # a name is plain text: plotly would read <b> or <a> in it as markup
+    footers = [html.escape(d.students[n][:8]) for n in at] if names else None
+    fig = figure(digits.sample_grid, d.images[at], captions, indices=[int(d.ids[n]) for n in at], cols=cols,
+                 caption_size=11, footers=footers, height=10 + tile * -(-len(at) // cols))  # fmt: skip
     hit = clicked(chart(fig, key, on_select="rerun", selection_mode="points"))
     return int(hit[0]) if hit else None
-
-
-def class_caption(m: measure.Measured | None, d: Digits, digit_id: int, names: bool, conf: bool = False) -> str:
-    """A tile's caption: the label, or label→answer when the model reads it wrong; with conf, how sure it
-    was; the name (its start) if names are shown."""
-    n = int(np.flatnonzero(d.ids == digit_id)[0])
-    text = str(d.labels[n]) if m is None else answers.answer_caption(m.ev.labels[n], m.ev.predictions[n])
-    if conf and m is not None:
-        text += f" {m.ev.confidence[n]:.0%}"
-    # a name is plain text: plotly would read <b> or <a> in it as markup
-    return f"{text} {html.escape(d.students[n][:6])}" if names and d.students[n] else text
 
 
 def class_student_names(students: list[str], tr: i18n.Translator, names: bool) -> list[str]:
@@ -184,11 +180,10 @@ def class_delete_digit(tr: i18n.Translator, s: DigitStore, digit_id: int, key: s
 
 def _deleted(tr: i18n.Translator, delete) -> None:
     try:
-        n = delete()
+        st.session_state["_class_deleted"] = delete()
     except DigitsError as e:
         error(tr, "ours.unavailable", e)
         return
-    st.session_state["_class_deleted"] = n
     st.rerun()
 
 
@@ -224,7 +219,7 @@ def own_class_digits(tr: i18n.Translator) -> None:
                             format_func=lambda k: f"{k or tr('ours.no_name')} ({per_student[k]})",
                             placeholder=tr("common.choose"))  # fmt: skip
         with st.popover(tr("teacher.digits.delete_student"), icon=":material/delete:", disabled=name is None):
-            st.markdown(tr("teacher.digits.confirm_student", n=per_student.get(name, 0), student=name or "–"))
+            st.markdown(tr("teacher.digits.confirm_student", n=per_student.get(name, 0)))
             if st.button(tr("teacher.digits.yes"), type="primary", icon=CONFIRM, key="teacher_student_yes"):
                 _deleted(tr, lambda: s.delete(student=name))
     with every, st.popover(tr("teacher.digits.delete_all"), icon=":material/delete:", disabled=not stamp[0]):

@@ -30,6 +30,14 @@ def server_setup() -> None:
     gc.freeze()
 
 
+# Korean breaks a line between any two syllables unless told otherwise, and a word cut in two reads
+# badly; Streamlit's markdown sets its own word-break on p, so the rule names the text elements
+KEEP_WORDS = {
+    "ko": "<style>.stApp :is(p, li, label, summary, h1, h2, h3) "
+    "{ word-break: keep-all !important; overflow-wrap: break-word !important; }</style>"
+}
+
+
 def _on_language_change() -> None:
     st.session_state["lang"] = st.session_state["_lang_radio"]
 
@@ -59,6 +67,8 @@ def sidebar(tr: i18n.Translator) -> None:
     lang = tr.lang
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
+    if lang in KEEP_WORDS:
+        st.html(KEEP_WORDS[lang])
     with st.sidebar:
         codes = list(i18n.LANGUAGES)
         st.radio(

@@ -42,8 +42,10 @@ def sample_grid(
     labels: dict | None = None,
     gap: int = 2,
     caption_size: int = 9,
+    footers: list[str] | None = None,
 ) -> go.Figure:
-    """Many digits tiled into one heatmap (fast for 64+); clicking a tile selects its index (customdata)."""
+    """Many digits tiled into one heatmap (fast for 64+); clicking a tile selects its index (customdata).
+    Captions go in each tile's top-left corner, footers (a name) in its bottom-left one."""
     images = np.asarray(images)
     _, h, w = images.shape
     mosaic, xs, ys = _mosaic(images.astype(np.float32), cols, gap)
@@ -61,6 +63,8 @@ def sample_grid(
     fig.add_trace(_tile_layer(xs, ys, h, w, indices, f"{_t(labels, 'image')} %{{customdata}}<extra></extra>"))
     if captions is not None:
         fig.add_trace(_captions(xs, ys, list(captions), "yellow", caption_size))
+    if footers is not None:
+        fig.add_trace(_captions(xs, ys + h, list(footers), "#9ecae1", caption_size - 1, "top right"))
     return _grid_layout(fig, title, mosaic.shape)
 
 

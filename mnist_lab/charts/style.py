@@ -79,14 +79,15 @@ def _tile_layer(xs, ys, h: int, w: int, customdata, hover: str) -> go.Scatter:
     )
 
 
-def _captions(xs, ys, texts: list[str], colour: str, size: int = 9) -> go.Scatter:
-    """Small captions in the top-left corner of each tile (one trace, so 64 of them stay fast)."""
+def _captions(xs, ys, texts: list[str], colour: str, size: int = 9, position: str = "bottom right") -> go.Scatter:
+    """Small captions at a corner of each tile, by default the top-left one (one trace, so 64 of them
+    stay fast)."""
     return go.Scatter(
         x=xs - 0.5,
         y=ys - 0.5,
         mode="text",
         text=texts,
-        textposition="bottom right",
+        textposition=position,
         textfont=dict(size=size, color=colour),
         hoverinfo="skip",
         showlegend=False,
