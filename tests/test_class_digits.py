@@ -176,3 +176,14 @@ def test_a_snapshot_holds_what_a_run_trains_on(store, tmp_path):
     with np.load(path, allow_pickle=False) as z:
         assert (z["images"] == images).all() and (z["labels"] == labels).all()
         assert list(z["students"][:3]) == ["Ana", "Ben", ""]
+
+
+def test_the_stamp_changes_when_the_newest_digit_is_replaced(store):
+    """Undo deletes the newest digit; the next one must not get its id back, or a cache keyed by the
+    stamp would show the old digit."""
+    img = np.zeros((28, 28), np.uint8)
+    first = store.add(label=1, image=img)
+    before = store.stamp()
+    store.delete(ids=[first])
+    second = store.add(label=2, image=img)
+    assert second != first and store.stamp() != before

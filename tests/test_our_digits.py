@@ -221,9 +221,18 @@ def test_the_teacher_deletes_one_digit_one_students_and_all_and_exports(tiny_mni
     at.button(key="teacher_student_yes").click().run()
     assert not at.exception and "Ben" not in class_store.counts()[1] and class_store.count() == 23 - bens
 
+    left = class_store.count()
+    name, export = archive.packed(class_store, "idx")  # what the download button hands out
     at.button(key="teacher_all_yes").click().run()
     assert not at.exception and class_store.count() == 0
     assert i18n.t("teacher.digits.line", n=0, students=0) in texts(at.caption)
+
+    at.file_uploader(key="teacher_digits_upload_0").set_value((name, export, "application/zip")).run()
+    by_label(at.button, "teacher.digits.import_button").click()
+    at.run()
+    assert not at.exception and class_store.count() == left
+    assert at.file_uploader(key="teacher_digits_upload_1").value is None  # emptied: a second click adds nothing
+    assert i18n.t("teacher.digits.imported", n=left) in texts(at.toast)
 
 
 def test_a_damaged_file_is_said_in_words_and_the_rest_of_the_app_works(tiny_mnist, runs_dir):

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.screenshots import WAIT, draw_digit, save_png, wait_rerun
+from bench.screenshots import WAIT, draw_digit, save_png
 from tests.appdriver import CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, QUIET, SETTLED, AppServer, browser_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,10 +103,6 @@ def main() -> int:
                 settle(page)
                 size = save_png(page.screenshot(), out / f"draw_add_{lang}.png", args.max_kb)
                 print(f"draw_add_{lang}.png  {size / 1024:.0f} KB", flush=True)
-                if os.environ.get("SHOTS_ADD"):  # press Add too, to see the saved state
-                    wait_rerun(page, lambda: page.get_by_role("button", name="Add").click())
-                    settle(page)
-                    save_png(page.screenshot(), out / f"draw_added_{lang}.png", args.max_kb)
                 context.close()
             browser.close()
     return 0

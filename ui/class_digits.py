@@ -180,10 +180,9 @@ def class_delete_digit(tr: i18n.Translator, s: DigitStore, digit_id: int, key: s
 
 def _deleted(tr: i18n.Translator, delete) -> None:
     try:
-        st.session_state["_class_deleted"] = delete()
+        st.session_state["_class_done"] = tr("teacher.digits.deleted", n=delete())
     except DigitsError as e:
-        error(tr, "ours.unavailable", e)
-        return
+        return error(tr, "ours.unavailable", e)
     st.rerun()
 
 
@@ -192,8 +191,8 @@ def _deleted(tr: i18n.Translator, delete) -> None:
 
 def own_class_digits(tr: i18n.Translator) -> None:
     """Who is shown, one digit, one student's digits or all of them deleted, the set exported or added to."""
-    if "_class_deleted" in st.session_state:
-        st.toast(tr("teacher.digits.deleted", n=st.session_state.pop("_class_deleted")), icon=":material/delete:")
+    if "_class_done" in st.session_state:  # said after the rerun that shows the set as it is now
+        st.toast(st.session_state.pop("_class_done"), icon=":material/check_circle:")
     root = runs.default_runs_dir()
     caps = ClassSettings.load(root)
     shown = st.toggle(tr("teacher.digits.show_names"), value=caps.show_names, key="teacher_show_names")
@@ -238,14 +237,17 @@ def own_class_digits(tr: i18n.Translator) -> None:
             else:
                 st.download_button(tr("teacher.digits.export"), data, file_name=file_name, icon=":material/download:")
     with into:
-        up = st.file_uploader(tr("teacher.digits.import"), type=["zip", "npz"], key="teacher_digits_upload")
+        n = st.session_state.setdefault("_class_uploads", 0)  # a new key empties the uploader once it is used
+        up = st.file_uploader(tr("teacher.digits.import"), type=["zip", "npz"], key=f"teacher_digits_upload_{n}")
         if up is not None and st.button(tr("teacher.digits.import_button"), icon=":material/upload:"):
             try:
-                n = archive.unpack_into(s, up.name, up.getvalue())
+                st.session_state["_class_done"] = tr(
+                    "teacher.digits.imported", n=archive.unpack_into(s, up.name, up.getvalue())
+                )
             except DigitsError as e:
-                error(tr, "teacher.digits.import_failed", e)
-            else:
-                st.success(tr("teacher.digits.imported", n=n))
+                return error(tr, "teacher.digits.import_failed", e)
+            st.session_state["_class_uploads"] = n + 1
+            st.rerun()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -79,6 +79,8 @@ def sidebar(tr: i18n.Translator) -> None:
             key="_lang_radio",
             on_change=_on_language_change,
             horizontal=True,
+            # the choices name themselves; the line saved keeps the model picker in view on a laptop
+            label_visibility="collapsed",
         )
         student_box(tr)
         model_picker(tr)

@@ -36,7 +36,7 @@ BUSY_MS = 5000  # how long a writer waits for another writer before it gives up
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         """CREATE TABLE digits (
-            id INTEGER PRIMARY KEY,
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
             label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
             student TEXT,
             source TEXT NOT NULL,
@@ -157,6 +157,7 @@ class DigitStore:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: safe against a crash of the app
+            conn.execute("PRAGMA secure_delete = ON")  # a deleted digit's bytes are overwritten, not left behind
             self._migrate(conn)
         except (sqlite3.Error, OSError) as e:
             raise self._why(e) from None
@@ -294,7 +295,8 @@ class DigitStore:
     # ------------------------------------------------------------ reading
 
     def stamp(self) -> tuple[int, int, int]:
-        """Changes whenever a digit is added or deleted: a cache key for what is computed from the set."""
+        """Changes whenever a digit is added or deleted (ids are never given twice: AUTOINCREMENT), a cache
+        key for what is computed from the set."""
         return self._run(
             lambda c: tuple(
                 c.execute("SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0) FROM digits").fetchone()
