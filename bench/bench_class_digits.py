@@ -3,8 +3,8 @@
     python -m bench.bench_class_digits --data ../shared/datasets [--part saves|teach|both] [--json FILE]
 
 saves: 30 simulated students (threads, each with its own connection, as the server's session threads
-       have) start together and each save 10 pad drawings through the same steps as Draw's Add button:
-       the drawing cropped to its ink as a PNG, and the row written by DigitStore.add. Every save's
+       have) start together and each save 10 pad drawings through Draw's Add button's own code
+       (classdigits.collect.add_drawing: the drawing cropped to its ink as a PNG, and the row). Every save's
        latency is kept. Twice: ten clicks in one second per student (300 saves in the same second),
        then all ten back to back (300 saves in about a third of a second).
 teach: a stand-in class made from data we did not make for it: MNIST training digits redrawn by
@@ -42,14 +42,14 @@ def _digits(data, n: int, seed: int):
 
 
 def _save(store, picture: np.ndarray, prepared, label: int, student: str) -> float:
-    """What Draw's Add button does with a drawing it has already answered (its Prepared is kept from the
-    answer): the drawing cropped to its ink as a PNG, and the row. Returns its seconds."""
-    from mnist_lab.classdigits.store import png
+    """What Draw's Add button does with a drawing it has already answered (the page keeps its Prepared
+    and probabilities from the answer): collect.add_drawing. Returns its seconds."""
+    from mnist_lab.classdigits.collect import add_drawing
 
+    probs = np.eye(10, dtype=np.float32)[label] * 0.9 + 0.01
     t0 = time.perf_counter()
-    x0, y0, x1, y1 = prepared.box
-    store.add(label=label, image=prepared.image, picture=png(picture[y0:y1, x0:x1]), student=student,
-              source="pad", model="default", answer=label, confidence=0.9)  # fmt: skip
+    add_drawing(store, picture=picture, prepared=prepared, source="pad", label=label, probs=probs, student=student,
+                model="default")  # fmt: skip
     return time.perf_counter() - t0
 
 

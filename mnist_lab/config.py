@@ -33,7 +33,7 @@ PRESETS: dict[str, dict] = {
     # the class's own digits taught to a trained model (classdigits/teach.py): a small learning rate
     # and a few short epochs of MNIST mixed with the class's digits, so that MNIST is not forgotten;
     # the model and its input scaling are the starting checkpoint's (submit sets them)
-    "class_digits": dict(optimizer="adam", lr=3e-4, momentum=0.9, weight_decay=0.0, batch_size=64,
+    "class_digits": dict(optimizer="adam", lr=2e-4, momentum=0.9, weight_decay=0.0, batch_size=64,
                          epochs=3, normalize="standardize", schedule="constant",
                          start_from="default", class_digits=True),
 }  # fmt: skip

@@ -65,7 +65,7 @@ def _say(args, out: dict, text: str) -> None:
 def cmd_add(args) -> int:
     import numpy as np
 
-    from ..classdigits.store import png
+    from ..classdigits.collect import add_drawing
     from ..evaluate import predict_proba
     from ..images import ImageError, decode_image
     from ..preprocess import prepare_digit
@@ -79,16 +79,15 @@ def cmd_add(args) -> int:
         raise ImageError(f"reason.{prepared.reason}")
     model, meta = load(args)
     probs = predict_proba(model, prepared.image, meta.normalize, meta.pad)[0]
-    x0, y0, x1, y1 = prepared.box
-    digit_id = _store(args).add(
-        label=args.label,
-        image=prepared.image,
-        picture=png(picture[y0:y1, x0:x1]),
-        student=args.student,
+    digit_id = add_drawing(
+        _store(args),
+        picture=picture,
+        prepared=prepared,
         source=args.source,
+        label=args.label,
+        probs=probs,
+        student=args.student,
         model=args.run or (Path(args.checkpoint).name if args.checkpoint else "default"),
-        answer=int(np.argmax(probs)),
-        confidence=float(np.max(probs)),
     )
     answer = int(np.argmax(probs))
     _say(args, {"id": digit_id, "label": args.label, "answer": answer}, f"added digit {digit_id} (model read {answer})")
