@@ -127,7 +127,7 @@ def teach(data, data_root: str, root: Path, klass: int = 0) -> dict:
         "state": state,
         "reason": st.get("reason"),
         "class_digits": store.count(),
-        "held_out_writers": len(st.get("held_out_students") or []),
+        "held_out_writers": st.get("held_out_writers"),
         "held_out_digits": st.get("held_out_digits"),
         "held_out_before": st.get("class_accuracy_before"),
         "held_out_after": st.get("class_accuracy"),

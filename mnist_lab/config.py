@@ -132,6 +132,9 @@ def validate(cfg: TrainConfig) -> None:
     for ok, what, params in checks:
         if not ok:
             raise ConfigError(f"error.config.{what}", **params)
+    if cfg.class_digits and (cfg.dataset != "mnist" or cfg.train_limit is not None):
+        # the class writes digits, and its digits come after MNIST's sample: a limit would cut them off
+        raise ConfigError("error.config.class_digits_mnist", dataset=cfg.dataset)
     ranges = [
         (cfg.lr > 0, "lr", cfg.lr),
         (0 <= cfg.momentum < 1, "momentum", cfg.momentum),

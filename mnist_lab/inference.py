@@ -40,7 +40,8 @@ def forward(
     progress: Callable[[float], None] | None = None,
 ) -> Iterator[tuple[slice, torch.Tensor]]:
     """(which digits, the model's output for them) batch by batch; with `upto`, the output of that
-    layer instead of the last. progress(fraction done) is called after each batch."""
+    layer instead of the last. progress(fraction done) is called after each batch. Eval mode and
+    no_grad hold until the last batch is taken (or the generator is dropped): read it to the end."""
     images = as_images(images)
     net = model
     if upto is not None:  # the model up to and including that layer: its modules, not copies

@@ -56,7 +56,7 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
     """Train a run that this process owns: status, metrics.jsonl, a checkpoint per epoch; returns the
     end event. Any failure ends the run 'failed' with a plain reason (the traceback goes to its log)."""
     from .checkpoints import save_checkpoint
-    from .data import DataFormatError, DataNotFound, load_dataset
+    from .data import load_dataset
     from .evaluate import save_predictions
     from .metrics import MetricsWriter
     from .train import train
@@ -97,7 +97,7 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
 
             data, held_out, held_students = lesson(data, run.path / SNAPSHOT, cfg.seed)
             extra = {"also": {"class": held_out}}
-            run.set_status("running", held_out_students=held_students, held_out_digits=len(held_out))
+            run.set_status("running", held_out_writers=len(held_students), held_out_digits=len(held_out))
         if cfg.start_from:
             from .checkpoints import load_model
             from .classdigits.teach import start_checkpoint
@@ -109,7 +109,7 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
             save_predictions(run.checkpoint_path(), probabilities, data.test.labels.numpy(), meta.epoch)
 
         end = train(cfg, data, on_train_event, stop, keep, **extra)
-    except (DataNotFound, DataFormatError, config.ConfigError, LabError) as e:
+    except LabError as e:  # no data, a damaged file, a setting out of range, too few class digits
         end = {"type": "end", "state": "failed", **e.status_fields(), "device_name": cfg.device}
         writer(end)
     except Exception as e:  # noqa: BLE001 -- OOM, a damaged disk, a bug: the run ends failed, the worker goes on
@@ -124,6 +124,10 @@ def train_run(run: Run, data_root, stop: StopFlag, on_event=None, datasets: dict
         writer(end)
     finally:
         writer.close()
+        if cfg.class_digits:  # once trained, the students' digits and names are in the teacher's database only
+            from .classdigits.transfer import SNAPSHOT
+
+            (run.path / SNAPSHOT).unlink(missing_ok=True)
     if end["state"] == "stopped" and stop.terminated:  # ended from outside, not by a user
         end.update(state="interrupted", **Message("reason.terminated").status_fields())
     run.set_status(

@@ -12,8 +12,8 @@ from mnist_lab.jobs.submit import submit
 tr = ui.translator()
 
 # ---------------------------------------------------------------- model and settings
-model, preset = ui.model_and_preset(tr)
-overrides = ui.train_settings(model, preset, tr)
+model, preset, start_from = ui.model_and_preset(tr)
+overrides = ui.train_settings(model, preset, start_from, tr)
 if overrides is not None:
     try:
         run = submit(

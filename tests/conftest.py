@@ -39,6 +39,16 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
+def no_workers(monkeypatch) -> list:
+    """Queue without training: the launcher's calls are counted, no worker process starts."""
+    calls = []
+    from mnist_lab.jobs.launchers import Launcher
+
+    monkeypatch.setattr(Launcher, "ensure_workers", lambda self: calls.append(self.backend) or 0)
+    return calls
+
+
+@pytest.fixture
 def real_data() -> Path:
     """The real MNIST named by MNIST_LAB_DATA; the test is skipped when it is not there (fails with
     MNIST_LAB_REQUIRE_REALDATA=1, which CI sets when it has pointed MNIST_LAB_DATA at it)."""

@@ -187,3 +187,71 @@ def test_the_stamp_changes_when_the_newest_digit_is_replaced(store):
     store.delete(ids=[first])
     second = store.add(label=2, image=img)
     assert second != first and store.stamp() != before
+
+
+def test_a_deleted_students_name_and_pictures_leave_the_files(store):
+    """Nothing a teacher deletes stays readable in the database file or its write-ahead log."""
+    crop = png(np.full((30, 20), 77, np.uint8))
+    for _ in range(5):
+        store.add(label=4, image=np.zeros((28, 28), np.uint8), student="Zelda Quux", picture=crop)
+    store.add(label=1, image=np.zeros((28, 28), np.uint8), student="Ana")
+    assert store.delete(student="  Zelda   Quux ") == 5  # the name as it was kept, spaces tidied
+    on_disk = b"".join(p.read_bytes() for p in store.path.parent.glob(store.path.name + "*"))
+    assert b"Zelda Quux" not in on_disk and crop not in on_disk
+    assert store.count() == 1
+
+
+def test_a_busy_file_during_a_save_says_wait(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "BUSY_MS", 100)
+    path = tmp_path / "busy.sqlite"
+    s = DigitStore(path)
+    s.count()  # opened and up to date: the lock below is met by the INSERT itself
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(DigitsError) as e:
+            s.add(label=1, image=np.zeros((28, 28), np.uint8))
+        assert e.value.key == "error.digits.locked"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert s.count() == 0
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"confidences": np.array(["high"] * 3)},  # text where numbers belong
+        {"labels": np.array([1.5, 2.0, 3.0])},  # not whole
+        {"answers": np.array([1, 2, 42], np.int8)},
+        {"confidences": np.array([0.5, 2.0, 0.1])},
+        {"created": np.array([np.nan, 1.0, 2.0])},
+        {"models": np.array(["m" * 5000] * 3)},
+        {"images": np.zeros((3, 10, 10), np.uint8)},
+    ],
+)
+def test_an_export_with_a_bad_field_is_refused_whole_with_a_message(store, tmp_path, change):
+    other = DigitStore(tmp_path / "other.sqlite")
+    _fill(other, n=3)
+    [file] = transfer.export(other, tmp_path / "out", "npz")
+    with np.load(file) as z:
+        arrays = {k: z[k] for k in z.files}
+    np.savez(file, **{**arrays, **change})
+    with pytest.raises(DigitsError) as e:
+        transfer.import_into(store, tmp_path / "out")
+    assert e.value.key != "error.digits.unusable"  # about the file, not "the database is broken"
+    assert store.count() == 0
+    other.close()
+
+
+def test_names_that_look_like_formulas_stay_text_in_the_csv_and_come_back_exactly(store, tmp_path):
+    names = ["=HYPERLINK(1)", "+Ana", "'quoted", "@me", "plain"]
+    for name in names:
+        store.add(label=2, image=np.zeros((28, 28), np.uint8), student=name)
+    transfer.export(store, tmp_path / "out", "idx")
+    cells = (tmp_path / "out" / "class-digits.csv").read_text()
+    assert "\n=" not in cells and "\n+" not in cells and "\n@" not in cells
+    again = DigitStore(tmp_path / "again.sqlite")
+    transfer.import_into(again, tmp_path / "out")
+    assert sorted(d.student for d in again.digits()) == sorted(names)
+    again.close()

@@ -11,7 +11,7 @@ from mnist_lab import cli, i18n
 from mnist_lab.config import ConfigError, TrainConfig, make_config
 from mnist_lab.data import DataNotFound
 from mnist_lab.errors import LabError
-from mnist_lab.jobs.launchers import Launcher, LaunchError
+from mnist_lab.jobs.launchers import LaunchError
 from mnist_lab.jobs.limits import ClassSettings, SubmitRefused
 from mnist_lab.jobs.queue import queued
 from mnist_lab.jobs.submit import submit
@@ -19,14 +19,6 @@ from mnist_lab.runs import RunStore
 from tests.helpers import by_label, goto, start, texts
 
 TRAIN = ui.page("train")
-
-
-@pytest.fixture
-def no_workers(monkeypatch) -> list:
-    """Queue without training: the launcher's calls are counted, no worker process starts."""
-    calls = []
-    monkeypatch.setattr(Launcher, "ensure_workers", lambda self: calls.append(self.backend) or 0)
-    return calls
 
 
 def _training(store: RunStore, student: str) -> str:

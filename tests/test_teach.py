@@ -65,7 +65,8 @@ def test_a_class_digits_run_fine_tunes_from_a_checkpoint_and_says_before_and_aft
     store.add(label=1, image=np.zeros((28, 28), np.uint8), student="Late")  # after submit: not in this run
     st = wait_for_state(run, ("done", "failed", "interrupted"), timeout_s=180)
     assert st["state"] == "done", st.get("reason")
-    assert len(st["held_out_students"]) == 1 and st["held_out_digits"] == 10
+    assert st["held_out_writers"] == 1 and st["held_out_digits"] == 10
+    assert not (run.path / transfer.SNAPSHOT).exists()  # trained: the names and digits stay in the database only
     for key in ("class_accuracy_before", "class_accuracy", "test_accuracy_before", "test_accuracy"):
         assert 0 <= st[key] <= 1
     info = run.info()
@@ -79,8 +80,12 @@ def test_a_run_that_does_not_fine_tune_has_no_class_figures(tiny_mnist, runs_dir
     assert st["state"] == "done" and "class_accuracy" not in st and run.info().class_accuracy is None
 
 
-def test_the_start_must_be_the_shipped_model_or_a_run():
+def test_the_start_must_be_the_shipped_model_or_a_run_and_the_class_writes_digits():
     assert config.make_config("lenet5", "class_digits").start_from == "default"
+    for change in ({"dataset": "fashion"}, {"train_limit": 500}):  # clothes; a limit that cuts the class off
+        with pytest.raises(config.ConfigError) as e:
+            config.make_config("lenet5", "class_digits", **change)
+        assert e.value.key == "error.config.class_digits_mnist"
     for bad in ("../elsewhere", "/abs", "a/b", 3):
         with pytest.raises(config.ConfigError):
             config.make_config("lenet5", "fast", start_from=bad)
@@ -111,3 +116,26 @@ def test_the_digits_command_adds_lists_evaluates_exports_imports_and_deletes(tmp
     capsys.readouterr()
     assert cli.main(["digits", "add", str(picture), "--label", "12", "--runs-dir", str(runs_dir)]) == 2
     assert "0 to 9" in capsys.readouterr().err
+
+
+def test_the_train_page_teaches_the_model_it_starts_from(tiny_mnist, runs_dir, model_run, no_workers):
+    """With the class_digits preset the page asks what to start from, shows that model's layers, says
+    when the class has too few digits, and queues a run of the starting model."""
+    import ui
+    from mnist_lab import i18n
+    from tests.helpers import by_label, goto, start, texts
+
+    at = goto(start(name="Teacher"), ui.page("train"))
+    by_label(at.selectbox, "train.preset").set_value("class_digits").run()
+    assert not [s for s in at.selectbox if s.label == i18n.t("train.model")]  # the start decides the model
+    by_label(at.selectbox, "train.start_from").set_value(model_run).run()
+    assert i18n.t("model.desc.lenet5") in texts(at.caption)
+    by_label(at.button, "train.start").click()
+    at.run()
+    assert not at.exception and i18n.t("error.teach.digits", n=0, min=teach.MIN_DIGITS) in texts(at.warning)
+    _class(runs_dir)
+    by_label(at.button, "train.start").click()
+    at.run()
+    assert not at.exception, at.exception
+    [info] = [i for i in RunStore(runs_dir).list() if i.preset == "class_digits"]
+    assert info.model == "lenet5" and info.config["start_from"] == model_run and info.student == "Teacher"

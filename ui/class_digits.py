@@ -38,13 +38,9 @@ def class_set(tr: i18n.Translator, quiet: bool = False) -> tuple[DigitStore, tup
     yet (nothing is created by looking); None after saying why it cannot be used (quiet: without)."""
     s = digit_store()
     if not s.path.is_file():
-        return s, (0, 0, 0, 0.0)
+        return s, (0, 0, 0)
     try:
-        stamp = s.stamp()
-        # SQLite gives a new digit the largest id + 1, so after an Undo the next digit takes the same id
-        # and the same stamp: the newest digit's time tells the two apart
-        newest = s.digits(ids=[stamp[1]]) if stamp[0] else []
-        return s, (*stamp, newest[0].created if newest else 0.0)
+        return s, s.stamp()
     except DigitsError as e:
         if not quiet:
             error(tr, "ours.unavailable", e)
@@ -195,9 +191,11 @@ def own_class_digits(tr: i18n.Translator) -> None:
         st.toast(st.session_state.pop("_class_done"), icon=":material/check_circle:")
     root = runs.default_runs_dir()
     caps = ClassSettings.load(root)
-    shown = st.toggle(tr("teacher.digits.show_names"), value=caps.show_names, key="teacher_show_names")
-    if shown != caps.show_names:
-        dataclasses.replace(caps, show_names=shown).save(root)
+
+    def flipped() -> None:  # saved when this teacher flips it, never because another tab shows an older state
+        dataclasses.replace(ClassSettings.load(root), show_names=st.session_state["teacher_show_names"]).save(root)
+
+    st.toggle(tr("teacher.digits.show_names"), value=caps.show_names, key="teacher_show_names", on_change=flipped)
     got = class_set(tr)
     if got is None:
         return

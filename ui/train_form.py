@@ -8,50 +8,62 @@ import torch
 
 from mnist_lab import config, i18n, models, registry
 from mnist_lab.classdigits import teach
+from mnist_lab.errors import LabError
 
-from .cache import available_datasets
+from .cache import available_datasets, store
 from .model_choice import DEFAULT_MODEL, model_options
-from .widgets import model_title
+from .widgets import error, model_title
 
 
-def model_and_preset(tr: i18n.Translator) -> tuple[str, str]:
-    """The model and the preset to start from, with the model's layers beside them."""
+def model_and_preset(tr: i18n.Translator) -> tuple[str, str, str | None]:
+    """(the model, the preset, the model a fine-tuning preset starts from or None), with the layers of the
+    model that will train beside them: for a fine-tuning preset, the starting model's own."""
     mcol, tcol = st.columns([2, 3], gap="large")
     with mcol:
-        names = list(registry.MODELS)
-        model = st.selectbox(
-            tr("train.model"), names, index=names.index("lenet5"), format_func=lambda n: model_title(n, tr)
-        )
-        st.caption(tr(f"model.desc.{model}"))
+        model_slot = st.container()  # above the preset, filled once the preset is known
         presets = list(config.PRESETS)
         preset = st.selectbox(
             tr("train.preset"), presets, index=presets.index("fast"), format_func=lambda p: tr(f"train.preset.{p}")
         )
         st.caption(tr(f"train.preset_help.{preset}"))
+    start_from = None
+    with model_slot:
+        if config.PRESETS[preset].get("start_from"):
+            start_from, model = _start_from(tr)
+        else:
+            names = list(registry.MODELS)
+            model = st.selectbox(
+                tr("train.model"), names, index=names.index("lenet5"), format_func=lambda n: model_title(n, tr)
+            )
+        st.caption(tr(f"model.desc.{model}"))
     with tcol:
-        rows = models.summary(model)
-        st.dataframe(
-            [
-                {
-                    tr("train.col.layer"): r["layer"],
-                    tr("train.col.type"): r["type"],
-                    tr("train.col.shape"): " × ".join(map(str, r["output_shape"])),
-                    tr("train.col.params"): r["params"],
-                }
-                for r in rows
-            ],
-            hide_index=True,
-            height=min(480, 38 + 35 * len(rows)),
-        )
-        size = registry.MODELS[model].input_size
-        st.caption(tr("train.total_params", n=f"{sum(r['params'] for r in rows):,}", size=size))
-    return model, preset
+        _layers(model, tr)
+    return model, preset, start_from
 
 
-def train_settings(model: str, preset: str, tr: i18n.Translator) -> dict | None:
+def _layers(model: str, tr: i18n.Translator) -> None:
+    rows = models.summary(model)
+    st.dataframe(
+        [
+            {
+                tr("train.col.layer"): r["layer"],
+                tr("train.col.type"): r["type"],
+                tr("train.col.shape"): " × ".join(map(str, r["output_shape"])),
+                tr("train.col.params"): r["params"],
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        height=min(480, 38 + 35 * len(rows)),
+    )
+    size = registry.MODELS[model].input_size
+    st.caption(tr("train.total_params", n=f"{sum(r['params'] for r in rows):,}", size=size))
+
+
+def train_settings(model: str, preset: str, start_from: str | None, tr: i18n.Translator) -> dict | None:
     """The settings form, filled with the preset's values: the settings when Start is pressed, else None."""
     p = config.PRESETS[preset]
-    k = f"{model}_{preset}"  # new widgets (with the preset's values) when the model or preset changes
+    k = f"{model}_{preset}_{start_from}"  # new widgets (with the preset's values) when any of these changes
     datasets = available_datasets() or ["mnist"]
     with st.form("train_form"):
         c = st.columns(4)
@@ -94,7 +106,6 @@ def train_settings(model: str, preset: str, tr: i18n.Translator) -> dict | None:
                 tr("train.dataset"), datasets, format_func=lambda n: tr(f"data.name.{n}"), key=f"ds_{k}"
             )
             augment = st.checkbox(tr("train.augment"), help=tr("train.augment_help"), key=f"aug_{k}")
-        start_from = _start_from(p, tr, k)
         started = st.form_submit_button(tr("train.start"), type="primary", icon=":material/play_arrow:")
     if not started:
         return None
@@ -116,18 +127,22 @@ def train_settings(model: str, preset: str, tr: i18n.Translator) -> dict | None:
     )
 
 
-def _start_from(preset: dict, tr: i18n.Translator, key: str) -> str | None:
-    """For a preset that fine-tunes (class_digits): the model it starts from, the shipped one or a run's
-    (its architecture and input scaling then come with it); None for the others."""
-    if not preset.get("start_from"):
-        return None
+def _start_from(tr: i18n.Translator) -> tuple[str, str]:
+    """(the model a fine-tuning run starts from: the shipped one or a finished run's, its architecture):
+    the run trains that model, with its input scaling."""
     options = model_options(tr)
     choice = st.session_state.get("model_choice", DEFAULT_MODEL)
-    st.caption(tr("train.class_digits_how", share=f"{teach.HELD_OUT_SHARE:.0%}"))
-    return st.selectbox(
+    start = st.selectbox(
         tr("train.start_from"),
         list(options),
         index=list(options).index(choice) if choice in options else 0,
         format_func=options.get,
-        key=f"start_{key}",
+        key="train_start_from",
     )
+    try:
+        model = teach.start_settings(start, store().root)["model"]
+    except LabError as e:  # a run deleted meanwhile, or one of clothes: Start will say so too
+        error(tr, "train.bad_setting", e)
+        model = next(iter(registry.MODELS))
+    st.caption(tr("train.class_digits_how", share=f"{teach.HELD_OUT_SHARE:.0%}"))
+    return start, model

@@ -128,6 +128,51 @@ def whole(value, lo: int, hi: int) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and lo <= int(value) <= hi
 
 
+def _finite(value, lo: float, hi: float) -> bool:
+    return isinstance(value, (int, float, np.floating)) and not isinstance(value, bool) and lo <= float(value) <= hi
+
+
+def _row(
+    *,
+    label,
+    image,
+    picture: bytes | None = None,
+    student: str | None = None,
+    source: str = "pad",
+    model: str | None = None,
+    answer=None,
+    confidence=None,
+    created=None,
+) -> tuple:
+    """One digit as the table's row, every field checked (DigitsError for the first out of range)."""
+    if not whole(label, 0, 9):
+        raise DigitsError("error.digits.label", label=repr(label))
+    image = np.asarray(image)
+    if image.shape != (28, 28) or image.dtype != np.uint8:
+        raise DigitsError("error.digits.image", shape=str(image.shape))
+    if source not in SOURCES:
+        raise DigitsError("error.digits.source", source=repr(source), choices=", ".join(SOURCES))
+    if answer is not None and not whole(answer, 0, 9):
+        raise DigitsError("error.digits.label", label=repr(answer))
+    if confidence is not None and not _finite(confidence, 0, 1):
+        raise DigitsError("error.digits.confidence", value=repr(confidence))
+    if model is not None and (not isinstance(model, str) or len(model) > MAX_MODEL_NAME):
+        raise DigitsError("error.digits.model", max=MAX_MODEL_NAME)
+    if created is not None and not _finite(created, 0, 1e11):
+        raise DigitsError("error.digits.created", value=repr(created))
+    return (
+        int(label),
+        checked_student(student),
+        source,
+        float(created if created is not None else time.time()),
+        model,
+        None if answer is None else int(answer),
+        None if confidence is None else float(confidence),
+        np.ascontiguousarray(image).tobytes(),
+        checked_picture(picture) if picture is not None else png(image),
+    )
+
+
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_LOCK = threading.Lock()
 
@@ -151,6 +196,7 @@ class DigitStore:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        conn = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
@@ -159,18 +205,24 @@ class DigitStore:
             conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: safe against a crash of the app
             conn.execute("PRAGMA secure_delete = ON")  # a deleted digit's bytes are overwritten, not left behind
             self._migrate(conn)
-        except (sqlite3.Error, OSError) as e:
-            raise self._why(e) from None
+        except (sqlite3.Error, OSError, DigitsError) as e:
+            if conn is not None:
+                conn.close()
+            raise e if isinstance(e, DigitsError) else self._why(e) from None
         self._local.conn = conn
         return conn
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         """Bring the file's schema up to date, in one transaction (two servers opening a new file at
-        once: the second finds the first's work done)."""
+        once: the second finds the first's work done). A file already up to date takes no lock: every
+        page view opens a connection, and must not queue behind a writer for nothing."""
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise DigitsError("error.digits.newer", file=str(self.path), version=version)
+        if version == len(MIGRATIONS):
+            return
         with self._write(conn):
             version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version > len(MIGRATIONS):
-                raise DigitsError("error.digits.newer", file=str(self.path), version=version)
             for i in range(version, len(MIGRATIONS)):
                 for statement in MIGRATIONS[i]:
                     conn.execute(statement)
@@ -212,61 +264,26 @@ class DigitStore:
             conn.close()
             self._local.conn = None
 
-    def check(self) -> None:
-        """DigitsError when the file is damaged (SQLite's own integrity check)."""
-        result = self._run(lambda c: c.execute("PRAGMA integrity_check").fetchone()[0])
-        if result != "ok":
-            raise DigitsError("error.digits.corrupt", file=str(self.path))
-
     # ------------------------------------------------------------ writing
 
-    def add(
-        self,
-        *,
-        label: int,
-        image: np.ndarray,
-        picture: bytes | None = None,
-        student: str | None = None,
-        source: str = "pad",
-        model: str | None = None,
-        answer: int | None = None,
-        confidence: float | None = None,
-        created: float | None = None,
-    ) -> int:
-        """Store one digit; returns its id. DigitsError, with nothing stored, for anything out of range."""
-        if not whole(label, 0, 9):
-            raise DigitsError("error.digits.label", label=repr(label))
-        image = np.asarray(image)
-        if image.shape != (28, 28) or image.dtype != np.uint8:
-            raise DigitsError("error.digits.image", shape=str(image.shape))
-        if source not in SOURCES:
-            raise DigitsError("error.digits.source", source=repr(source), choices=", ".join(SOURCES))
-        if answer is not None and not whole(answer, 0, 9):
-            raise DigitsError("error.digits.label", label=repr(answer))
-        if confidence is not None and not (isinstance(confidence, (int, float)) and 0 <= float(confidence) <= 1):
-            raise DigitsError("error.digits.confidence", value=repr(confidence))
-        if model is not None and len(str(model)) > MAX_MODEL_NAME:
-            raise DigitsError("error.digits.model", max=MAX_MODEL_NAME)
-        row = (
-            int(label),
-            checked_student(student),
-            source,
-            float(created if created is not None else time.time()),
-            None if model is None else str(model),
-            None if answer is None else int(answer),
-            None if confidence is None else float(confidence),
-            np.ascontiguousarray(image).tobytes(),
-            checked_picture(picture) if picture is not None else png(image),
-        )
+    def add(self, **fields) -> int:
+        """Store one digit; returns its id. DigitsError, with nothing stored, for anything out of range.
+        Fields: label, image (28x28 uint8), and optionally picture (PNG bytes; else the 28x28 itself),
+        student, source ("pad" or "photo"), model, answer, confidence, created (a time)."""
+        return self.add_many([fields])[0]
+
+    def add_many(self, digits: list[dict]) -> list[int]:
+        """Store several digits in one transaction, each checked as add() checks one: all or none."""
+        rows = [_row(**d) for d in digits]
 
         def insert(conn):
             with self._write(conn):
-                cur = conn.execute(
-                    "INSERT INTO digits (label, student, source, created, model, answer, confidence, image, picture)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    row,
-                )
-            return int(cur.lastrowid)
+                return [
+                    int(conn.execute(
+                        "INSERT INTO digits (label, student, source, created, model, answer, confidence, image,"
+                        " picture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row).lastrowid)
+                    for row in rows
+                ]  # fmt: skip
 
         return self._run(insert)
 
@@ -274,8 +291,8 @@ class DigitStore:
         """Delete some digits (by id), one student's, or all of them; returns how many went."""
         if everything:
             sql, args = "DELETE FROM digits", ()
-        elif student is not None:
-            sql, args = "DELETE FROM digits WHERE student IS ?", (student or None,)
+        elif student is not None:  # the name as it was kept (spaces tidied); "" for the unnamed digits
+            sql, args = "DELETE FROM digits WHERE student IS ?", (checked_student(student),)
         else:
             ids = [int(i) for i in (ids or [])]
             sql, args = f"DELETE FROM digits WHERE id IN ({','.join('?' * len(ids))})", tuple(ids)
@@ -290,6 +307,8 @@ class DigitStore:
         n = self._run(run)
         if everything:  # the deleted rows' bytes leave the file too, not only the index
             self._run(lambda c: c.execute("VACUUM"))
+        # and the write-ahead log, which still holds the pages as they were before the delete
+        self._run(lambda c: c.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
         return n
 
     # ------------------------------------------------------------ reading

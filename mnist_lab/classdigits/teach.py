@@ -21,7 +21,7 @@ import numpy as np
 from .store import DigitsError
 
 HELD_OUT_SHARE = 1 / 3  # of the named students, whose digits are only tested on
-MNIST_SAMPLE = 2000  # MNIST training digits per epoch, so that what it knew stays
+MNIST_SAMPLE = 2000  # MNIST training digits the run trains on (the same each epoch), so what it knew stays
 CLASS_SHARE = 0.25  # of each epoch's digits that are the class's (repeated as needed)
 MIN_DIGITS = 20
 MIN_STUDENTS = 2  # one to learn from, one to test on
@@ -76,6 +76,8 @@ def start_settings(start_from: str, runs_root) -> dict:
         config = RunStore(runs_root).get(start_from).config()
     if not config.get("model"):
         raise DigitsError("error.teach.no_start", start=start_from)
+    if config.get("dataset", "mnist") != "mnist":  # a model of clothes has no digits to learn more of
+        raise DigitsError("error.teach.not_digits", start=start_from)
     return {"model": config["model"], "normalize": config.get("normalize", "standardize")}
 
 
@@ -99,8 +101,8 @@ def lesson(mnist, snapshot_path, seed: int = 0):
     split = split_by_writer(students, seed)
     gen = np.random.default_rng(seed)
     sample = gen.permutation(len(mnist.train))[:MNIST_SAMPLE]
-    repeat = max(1, round(CLASS_SHARE / (1 - CLASS_SHARE) * len(sample) / max(1, len(split.train))))
-    own = np.tile(split.train, repeat)
+    # the class's digits repeated (a small set) or sampled (a large one) to be CLASS_SHARE of the whole
+    own = np.resize(gen.permutation(split.train), round(CLASS_SHARE / (1 - CLASS_SHARE) * len(sample)))
     train = Split(
         torch.cat([mnist.train.images[sample], torch.from_numpy(images[own])]),
         torch.cat([mnist.train.labels[sample], torch.from_numpy(labels[own])]),

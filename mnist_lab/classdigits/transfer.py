@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ..files import atomic_write_bytes
-from .store import SOURCES, DigitsError, DigitStore, checked_picture, checked_student, png, whole
+from .store import DigitsError, DigitStore, png
 
 SNAPSHOT = "class_digits.npz"  # what a run trains on, in its folder
 EXPORT_STEM = "class-digits"
@@ -74,7 +74,7 @@ def export(store: DigitStore, folder, fmt: str) -> list[Path]:
     table = csv.writer(text)
     table.writerow(["student", "source", "created", "model", "answer", "confidence"])
     for r in rows:
-        table.writerow([r[1] or "", r[2], repr(r[3]), r[4] or "", "" if r[5] is None else r[5],
+        table.writerow([_escaped(r[1] or ""), r[2], repr(r[3]), _escaped(r[4] or ""), "" if r[5] is None else r[5],
                         "" if r[6] is None else repr(r[6])])  # fmt: skip
     about = folder / f"{EXPORT_STEM}.csv"
     atomic_write_bytes(about, text.getvalue().encode())
@@ -92,55 +92,55 @@ def import_into(store: DigitStore, folder) -> int:
         records = _read_idx_export(folder)
     else:
         raise DigitsError("error.digits.no_export", folder=str(folder))
-    for r in records:  # check every row before the first is written: all or nothing
-        _check_record(r)
-
-    def insert(conn):
-        with store._write(conn):
-            for r in records:
-                conn.execute(
-                    "INSERT INTO digits (label, student, source, created, model, answer, confidence, image,"
-                    " picture) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (r["label"], checked_student(r["student"]), r["source"], r["created"], r["model"],
-                     r["answer"], r["confidence"], r["image"].tobytes(), r["picture"]),
-                )  # fmt: skip
-        return len(records)
-
-    return store._run(insert)
+    try:  # every row checked as a saved one is, then all written in one transaction: all or nothing
+        return len(store.add_many(records))
+    except (TypeError, ValueError, OverflowError):  # a field of the wrong kind altogether
+        raise DigitsError("error.digits.bad_export", file=folder.name) from None
 
 
-def _check_record(r: dict) -> None:
-    if not whole(r["label"], 0, 9) or r["source"] not in SOURCES:
-        raise DigitsError("error.digits.label", label=repr(r["label"]))
-    checked_student(r["student"])
-    checked_picture(r["picture"])
+def _escaped(text: str) -> str:
+    """A name as a CSV cell a spreadsheet shows as text: one starting like a formula (=, +, -, @) gets a
+    leading apostrophe, and so does one that starts with an apostrophe, so that import takes exactly one off."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "'") else text
+
+
+def _unescaped(text: str) -> str:
+    return text[1:] if text[:1] == "'" else text
 
 
 def _bad(file: Path) -> DigitsError:
     return DigitsError("error.digits.bad_export", file=file.name)
 
 
+MAX_UNPACKED = 512 * 2**20  # an export of a few thousand digits is a few MB; a bigger one is not ours
+
+
 def _read_npz_export(path: Path) -> list[dict]:
+    import zipfile
+
     try:
+        with zipfile.ZipFile(path) as z:  # sizes first: a small .npz may unpack to gigabytes
+            if sum(i.file_size for i in z.infolist()) > MAX_UNPACKED:
+                raise _bad(path)
         with np.load(path, allow_pickle=False) as z:
             a = {k: z[k] for k in z.files}
         ends = a["picture_ends"]
         starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
         return [
             dict(
-                label=int(a["labels"][i]),
+                label=a["labels"][i].item(),
                 student=str(a["students"][i]) or None,
                 source=str(a["sources"][i]),
-                created=float(a["created"][i]),
+                created=a["created"][i].item(),
                 model=str(a["models"][i]) or None,
-                answer=None if a["answers"][i] < 0 else int(a["answers"][i]),
-                confidence=None if np.isnan(a["confidences"][i]) else float(a["confidences"][i]),
+                answer=None if a["answers"][i] == -1 else a["answers"][i].item(),
+                confidence=None if np.isnan(a["confidences"][i]) else a["confidences"][i].item(),
                 image=np.ascontiguousarray(a["images"][i], np.uint8),
                 picture=a["pictures"][starts[i] : ends[i]].tobytes(),
             )
             for i in range(len(a["labels"]))
         ]
-    except (OSError, ValueError, KeyError, IndexError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile):
         raise _bad(path) from None
 
 
@@ -165,10 +165,10 @@ def _read_idx_export(folder: Path) -> list[dict]:
             out.append(
                 dict(
                     label=int(labels[i]),
-                    student=r.get("student") or None,
+                    student=_unescaped(r.get("student") or "") or None,
                     source=r.get("source") or "pad",
                     created=float(r["created"]) if r.get("created") else time.time(),
-                    model=r.get("model") or None,
+                    model=_unescaped(r.get("model") or "") or None,
                     answer=int(r["answer"]) if r.get("answer") else None,
                     confidence=float(r["confidence"]) if r.get("confidence") else None,
                     image=np.ascontiguousarray(images[i]),

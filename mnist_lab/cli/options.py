@@ -51,6 +51,11 @@ def train_settings(t: Parser) -> None:
     )
     t.add_argument("--dataset", choices=config.DATASETS, help="mnist (default) or fashion")
     t.add_argument("--train-limit", type=whole, help="use only the first N training images")
+    t.add_argument(
+        "--start-from",
+        metavar="RUN_ID|default",
+        help="fine-tune from a run's model, or the shipped one (the class_digits preset starts from default)",
+    )
 
 
 def launch_options(p: Parser) -> None:

@@ -90,6 +90,7 @@ TRAIN_SETTINGS = (
     "augment",
     "dataset",
     "train_limit",
+    "start_from",
 )
 
 
