@@ -5,8 +5,8 @@
 saves: 30 simulated students (threads, each with its own connection, as the server's session threads
        have) start together and each save 10 pad drawings through Draw's Add button's own code
        (classdigits.collect.add_drawing: the drawing cropped to its ink as a PNG, and the row). Every save's
-       latency is kept. Twice: ten clicks in one second per student (300 saves in the same second),
-       then all ten back to back (300 saves in about a third of a second).
+       latency is kept. Twice: ten clicks in one second per student, each student starting at a random
+       moment of the first tenth (300 saves in the same second), then all 300 at once, back to back.
 teach: a stand-in class made from data we did not make for it: MNIST training digits redrawn by
        mnist_lab.redraw (the reading benchmark's realistic pad drawings and photos), one writer a style
        (a condition and a seed), 30 writers x 10 digits. A `class_digits` run is submitted through
@@ -69,9 +69,10 @@ def saves(data, root: Path, gap_s: float) -> dict:
         own = DigitStore(path)
         try:
             go.wait()
-            start = time.perf_counter()
+            # a student's clicks come gap_s apart, each student at their own moment within the first gap
+            # (students are not in step to the millisecond); gap 0: all ten at once, harsher than any hand
+            start = time.perf_counter() + np.random.default_rng(k).uniform(0, gap_s)
             for i in range(EACH):
-                # a student's clicks come gap_s apart (0: all ten back to back, harsher than any hand)
                 time.sleep(max(0.0, start + i * gap_s - time.perf_counter()))
                 times.append(_save(own, drawings[i], prepared[i], int(labels[i]), f"student {k:02d}"))
         except Exception as e:  # noqa: BLE001 -- counted, then reported
