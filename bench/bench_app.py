@@ -224,6 +224,7 @@ async def part_single(browser, server: AppServer, run_id: str | None, strokes: i
     assert n == len(TITLES), f"{n} sidebar links, expected {len(TITLES)}"
     for i in range(1, n):  # warm every page once (datasets, models, evaluations get cached)
         await go(page, i)
+    await go(page, TITLES.index("draw.title"))  # Draw, found by its title (it is no longer the last page)
     if run_id:
         await pick_run(page, run_id)
     shown, done, answers, app = [], [], [], []

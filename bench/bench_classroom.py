@@ -89,7 +89,8 @@ async def record(server: AppServer) -> dict:
         browse = await session(browser, [("go", i) for i in range(1, len(titles))])
         strokes = []
         for kind in STROKES:
-            steps = await session(browser, [("go", len(titles) - 1), ("draw", kind)])
+            # Draw found by its title, not its place in the sidebar
+            steps = await session(browser, [("go", titles.index("draw.title")), ("draw", kind)])
             strokes.append(steps[-1])
         await browser.close()
     return {"browse": browse, "strokes": strokes}
