@@ -5,9 +5,13 @@ Chromium (1280x900) and follows the sidebar links in one session, so a model pic
 on every page. When the shipped default model is not installed, a LeNet-5 is trained for one
 epoch first and picked in the sidebar (--with-run trains it anyway, so the Train page shows a run).
 On the Draw page a digit is drawn before the picture. Each page is saved as
-docs/screenshots/[LANG_]N_name.png, under --max-kb (palette PNG when needed).
+docs/screenshots/[LANG_]N_name.png, under --max-kb (palette PNG when needed). --class-digits N first
+saves N redrawn test digits as the class's own (through Draw's Add path), for Our digits and Draw.
 
 Usage: python -m bench.screenshots [--data DIR] [--out DIR] [--lang en|ko] [--pages train,draw] [--with-run]
+       [--class-digits 30] [--height 720]
+The class's digits pictures (docs/screenshots/our_digits_LANG.png, draw_add_LANG.png) came from
+    python -m bench.screenshots --class-digits 30 --height 720 --pages our_digits,draw --lang ko
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PIL import Image
 
 from mnist_lab import checkpoints
@@ -137,6 +143,46 @@ def class_runs(data: Path, runs: Path, n: int, timeout: float = 900) -> None:
     raise SystemExit("the class runs did not end in time")
 
 
+STUDENTS = ["Ana", "Ben", "지우", "민준", "Ana", "Ben", "지우", None]
+
+
+def class_digits(data: Path, runs: Path, n: int = 30, seed: int = 7) -> None:
+    """n redrawn test digits in the class's set; some of those the shipped model finds hard, so the
+    confusion matrix and the wrong answers have something to show."""
+    from mnist_lab import checkpoints, evaluate, preprocess, redraw
+    from mnist_lab.classdigits import collect
+    from mnist_lab.classdigits.store import DigitStore, default_path
+    from mnist_lab.data import load_dataset
+
+    rng = np.random.default_rng(seed)
+    test = load_dataset("mnist", data).test
+    model, meta = checkpoints.load_model(checkpoints.default_checkpoint())
+    store = DigitStore(default_path(runs))
+    picks = rng.choice(len(test), 400, replace=False)
+    added = wrong = 0
+    for i in picks:
+        digit, label = test.images[i].numpy(), int(test.labels[i])
+        source = "photo" if rng.random() < 0.2 else "pad"
+        if source == "pad":
+            picture = redraw.pad_drawing(digit, rng, str(rng.choice(["pad", "pad", "pad_small", "pad_bold"])))
+        else:
+            picture = cv2.cvtColor(redraw.photo(digit, rng), cv2.COLOR_BGR2RGB)
+        prepared = preprocess.prepare_digit(picture, source)
+        if prepared.image is None:
+            continue
+        probs = evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0]
+        is_wrong = int(probs.argmax()) != label
+        if not is_wrong and added - wrong >= n - 6:  # room kept for a few misread ones
+            continue
+        collect.add_drawing(store, picture=picture, prepared=prepared, source=source, label=label, probs=probs,
+                            student=STUDENTS[added % len(STUDENTS)], model="default")  # fmt: skip
+        added, wrong = added + 1, wrong + is_wrong
+        if added == n:
+            break
+    store.close()
+    print(f"{added} digits, {wrong} misread by the shipped model", flush=True)
+
+
 def notes(page) -> list[str]:
     """Exceptions, errors and warnings shown on the page (one line each)."""
     out = []
@@ -157,6 +203,8 @@ def main() -> int:
     p.add_argument("--class-runs", type=int, default=0, help="submit this many class runs first, for the board")
     p.add_argument("--teacher-password", help="start the server with it and sign in on the Teacher page")
     p.add_argument("--name", default="Ana", help="the student name typed in the sidebar")
+    p.add_argument("--class-digits", type=int, default=0, help="save this many redrawn digits as the class's first")
+    p.add_argument("--height", type=int, default=VIEWPORT["height"], help="the window's height (720: a projector)")
     args = p.parse_args()
     wanted = set(args.pages.split(",")) if args.pages else None
     prefix = "" if args.lang == "en" else f"{args.lang}_"
@@ -175,10 +223,12 @@ def main() -> int:
         if args.class_runs:
             print(f"training {args.class_runs} class runs ...", flush=True)
             class_runs(Path(args.data), tmp / "runs", args.class_runs)
+        if args.class_digits:
+            class_digits(Path(args.data), tmp / "runs", args.class_digits)
         env = {"MNIST_LAB_TEACHER_PASSWORD": args.teacher_password} if args.teacher_password else {}
         with AppServer(Path(args.data), tmp / "runs", tmp / "server.log", env=env) as server, sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport=VIEWPORT)
+            context = browser.new_context(viewport={**VIEWPORT, "height": args.height})
             context.add_init_script(INIT_SCRIPT)
             page = context.new_page()
             page.set_default_timeout(WAIT)
