@@ -185,6 +185,8 @@ async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: 
                 if page_title(step) not in r["headings"]:
                     problems.append(f"{step}: title not shown ({r['headings'][:2]})")
             problems += [f"{step}: {e}" for e in r["errors"]]
+        # back to Draw: a stroke reruns Draw's pad fragment, which a session has only while it is on Draw
+        await client.send(next(frames for step, frames in rec["browse"] if step == "page:draw.title"), timeout)
         for k in range(strokes):
             if think:
                 await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
@@ -224,7 +226,7 @@ async def browser_session(url: str, strokes: int, think: float) -> dict:
         try:
             page = await new_page(await session_context(browser))
             await open_app(page, url)
-            await go(page, len(TITLES) - 1)
+            await go(page, TITLES.index("draw.title"))
             for k in range(strokes):
                 if k and k % 4 == 0:
                     await clear_pad(page)
