@@ -359,6 +359,14 @@ class DigitStore:
         row = self._run(lambda c: c.execute("SELECT picture FROM digits WHERE id = ?", (int(digit_id),)).fetchone())
         return None if row is None else bytes(row[0])
 
+    def records(self) -> list[tuple]:
+        """Every digit's fields, oldest first: label, student, source, created, model, answer, confidence,
+        image (784 bytes), picture (PNG)."""
+        sql = (
+            "SELECT label, student, source, created, model, answer, confidence, image, picture FROM digits ORDER BY id"
+        )
+        return self._run(lambda c: c.execute(sql).fetchall())
+
     def arrays(self) -> Digits:
         """Every digit as arrays, oldest first."""
         rows = self._run(lambda c: c.execute("SELECT id, image, label, student FROM digits ORDER BY id").fetchall())

@@ -47,11 +47,13 @@ def split_by_writer(students: list[str], seed: int = 0, share: float = HELD_OUT_
     return WriterSplit(np.flatnonzero(~mask), np.flatnonzero(mask), sorted(held))
 
 
-def check_ready(digits) -> None:
-    """DigitsError unless the set can be taught from: enough digits and at least two named students."""
-    if len(digits) < MIN_DIGITS:
-        raise DigitsError("error.teach.digits", n=len(digits), min=MIN_DIGITS)
-    split_by_writer(list(digits.students))
+def check_ready(per_student: dict[str, int]) -> None:
+    """DigitsError unless the set can be taught from (its digits per student, as DigitStore.counts gives
+    them): enough digits and at least two named students."""
+    n = sum(per_student.values())
+    if n < MIN_DIGITS:
+        raise DigitsError("error.teach.digits", n=n, min=MIN_DIGITS)
+    split_by_writer(list(per_student))
 
 
 def start_checkpoint(start_from: str, runs_root) -> Path:

@@ -19,14 +19,6 @@ SNAPSHOT = "class_digits.npz"  # what a run trains on, in its folder
 EXPORT_STEM = "class-digits"
 
 
-def _records(store: DigitStore) -> list[tuple]:
-    return store._run(
-        lambda c: c.execute(
-            "SELECT label, student, source, created, model, answer, confidence, image, picture FROM digits ORDER BY id"
-        ).fetchall()
-    )
-
-
 def snapshot(store: DigitStore, path) -> Path:
     """The set as one .npz for a training run (images, labels, students); written whole or not at all."""
     d = store.arrays()
@@ -42,7 +34,7 @@ def export(store: DigitStore, folder, fmt: str) -> list[Path]:
     the model said) or `npz` (everything, the pictures too). Returns the files written."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = _records(store)
+    rows = store.records()
     labels = np.array([r[0] for r in rows], np.uint8)
     images = np.frombuffer(b"".join(r[7] for r in rows), np.uint8).reshape(-1, 28, 28)
     if fmt == "npz":

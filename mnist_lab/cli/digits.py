@@ -104,14 +104,14 @@ def cmd_list(args) -> int:
 
 
 def cmd_eval(args) -> int:
+    from ..classdigits.measure import measure
     from ..classdigits.store import DigitsError
-    from ..evaluate import predict_proba, summarize
 
     digits = _store(args).arrays()
     if not len(digits):
         raise DigitsError("error.digits.empty")
     model, meta = load(args)
-    ev = summarize(predict_proba(model, digits.images, meta.normalize, meta.pad), digits.labels)
+    ev = measure(model, meta, digits).ev
     out = {
         "model": meta.model,
         "accuracy": ev.accuracy,

@@ -61,7 +61,7 @@ def submit(
         from ..classdigits import teach, transfer
 
         digits = class_store.DigitStore(class_store.default_path(store.root))
-        teach.check_ready(digits.arrays())
+        teach.check_ready(digits.counts()[1])
         snapshot = transfer.snapshot(digits, store.root / f".snapshot-{os.getpid()}-{secrets.token_hex(4)}.npz")
     try:
         run = store.create(cfg.to_dict(), student=name)
