@@ -63,7 +63,7 @@ def class_arrays(s: DigitStore, stamp: tuple) -> Digits:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _measured(db: str, stamp: tuple, path: str, mtime: float) -> measure.Measured:
+def _measured(db: str, stamp: tuple, path: str, mtime: tuple) -> measure.Measured:
     model, meta = model_at(path, mtime)
     return measure.measure(model, meta, _arrays(db, stamp))
 
@@ -74,7 +74,7 @@ def class_measured(s: DigitStore, stamp: tuple, path) -> measure.Measured:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _features(db: str, stamp: tuple, path: str, mtime: float) -> np.ndarray:
+def _features(db: str, stamp: tuple, path: str, mtime: tuple) -> np.ndarray:
     from mnist_lab import explain
 
     model, meta = model_at(path, mtime)
