@@ -1,106 +1,85 @@
 """Draw: write a digit, see the 28x28 image the model receives and what it answers."""
 
-import time
-
 import streamlit as st
 
 import ui
 from mnist_lab import evaluate, i18n, images, preprocess, recipe
-from mnist_lab.charts import answers, digits
+from mnist_lab.charts import answers
 
 tr = ui.translator()
 L = ui.labels()
 
 
-def _clear() -> None:
-    st.session_state["canvas_n"] = st.session_state.get("canvas_n", 0) + 1
-    st.session_state.pop("drawn_digit", None)
+def _picture():
+    """What to read: the pad's ink or an uploaded photo of a digit, whichever changed last (a stroke after
+    a photo is answered, and a new photo after strokes)."""
+    ink = ui.pad(tr)
+    with st.expander(tr("draw.upload_title"), icon=":material/photo_camera:"):
+        up = st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload")
+    ss = st.session_state
+    if ink is not None and ink.n != ss.get("_pad_n"):
+        ss["_pad_n"], ss["_draw_from"] = ink.n, "pad"
+        if ink.picture is None:  # emptied on the pad: the pages after Draw forget the digit too
+            ss.pop("drawn_digit", None)
+    up_id = up.file_id if up is not None else None
+    if up_id != ss.get("_photo_id"):
+        ss["_photo_id"], ss["_draw_from"] = up_id, "photo" if up is not None else "pad"
+    if up is not None and ss.get("_draw_from") == "photo":
+        try:
+            return images.decode_image(up.getvalue(), "RGBA"), "photo"
+        except images.ImageError as e:
+            ui.error(tr, "common.bad_image", e)
+            return None, "pad"
+    return (ink.picture, "pad") if ink is not None else (None, "pad")
 
 
 @st.fragment
 def pad_and_answer() -> None:
-    """The canvas and the answer: a stroke reruns only this part, not the frame and the page around it."""
-    pad_col, seen_col, answer_col = st.columns([3, 2, 3], gap="large")
-    picture, source = None, "pad"
+    """The pad and the answer: a stroke reruns only this part; the charts keep their keys and update in place."""
+    pad_col, answer_col = st.columns(2, gap="medium")
     with pad_col:
-        brush = st.slider(tr("draw.brush"), 6, 40, 18)
-        n = st.session_state.setdefault("canvas_n", 0)
-        try:
-            from streamlit_drawable_canvas import st_canvas
-
-            drawing = st_canvas(
-                stroke_width=brush,
-                stroke_color="#FFFFFF",
-                background_color="#000000",
-                height=280,
-                width=280,
-                drawing_mode="freedraw",
-                return_image_data=True,
-                key=f"canvas_{n}",
-            )
-            picture = drawing.image_data
-        except Exception as e:  # noqa: BLE001 -- the canvas component missing or broken: the upload below still works
-            st.warning(f"{tr('draw.no_canvas')} ({type(e).__name__})")
-        # a fresh key empties the canvas and the photo uploader alike
-        st.button(tr("draw.clear"), icon=":material/ink_eraser:", on_click=_clear)
-        with st.expander(tr("draw.upload_title")):
-            up = st.file_uploader(
-                tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key=f"draw_upload_{n}"
-            )
-            if up is not None:
-                try:
-                    picture, source = images.decode_image(up.getvalue(), "RGBA"), "photo"
-                except images.ImageError as e:
-                    ui.error(tr, "common.bad_image", e)
-
-    t_start = time.perf_counter()
+        picture, source = _picture()
     prepared = preprocess.prepare_digit(picture, source) if picture is not None else None
-    with seen_col:
-        st.markdown(f"**{tr('draw.seen_title')}**")
+    with answer_col:
+        loaded = ui.current_model(tr)  # before any digit: a model that cannot be used says so at once
         if prepared is None or prepared.image is None:
             reason = prepared.reason if prepared is not None else "blank"
             if source == "photo":  # the photo itself has no usable digit: say so, not "draw one"
                 st.warning(tr(f"reason.{reason}"), icon=":material/image_not_supported:")
             else:
                 st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
-        else:
-            st.session_state["drawn_digit"] = prepared.image
-            ui.chart(digits.digit_heatmap(prepared.image, labels=L, show_values=False), "draw_seen", height=280)
-            st.caption(tr("draw.seen_hint"))
-
-    with answer_col:
-        st.markdown(f"**{tr('draw.answer_title')}**")
-        loaded = ui.current_model(tr)
-        if loaded is not None and prepared is not None and prepared.image is not None:
-            model, meta, _ = loaded
-            classes = i18n.class_names(meta.dataset, tr.lang)
-            probs = evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0]
-            best = int(probs.argmax())
-            st.metric(
+            return
+        st.session_state["drawn_digit"] = prepared.image
+        if loaded is None:
+            return
+        model, meta, _ = loaded
+        classes = i18n.class_names(meta.dataset, tr.lang)
+        probs = evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0]
+        best = int(probs.argmax())
+        with st.container(key="draw_answer"):  # the frame's style makes this answer large
+            said, seen = st.columns([3, 2], vertical_alignment="center")
+            said.metric(
                 tr("draw.prediction"),
                 classes[best],
-                tr("draw.confidence", conf=f"{probs[best]:.1%}"),
+                tr("draw.confidence", conf=f"{probs[best]:.0%}"),
                 delta_color="off",
                 delta_arrow="off",
             )
-            if meta.dataset == "mnist":  # a clothes model's answer is no label for a digit
-                ui.add_to_class(tr, picture=picture, prepared=prepared, source=source, probs=probs,
-                                student=ui.student())  # fmt: skip
-            bars = answers.probability_bar(probs, classes, labels=L).update_layout(margin=dict(t=20, b=10))
-            ui.chart(bars, "draw_probs", height=240)
-            if evaluate.unsure(probs):
-                st.caption(tr("draw.unsure"))
-            ms = (time.perf_counter() - t_start) * 1000
-            st.caption(tr("draw.timing", ms=f"{ms:.0f}"), help=tr("draw.timing_help"))
-            c1, c2 = st.columns(2)
-            if c1.button(tr("draw.to_explain"), icon=":material/psychology_alt:", key="draw_to_explain"):
-                ui.look_at(ui.page("explain"), "drawn")
-            if c2.button(tr("draw.to_feature_maps"), icon=":material/layers:", key="draw_to_fm"):
-                ui.look_at(ui.page("feature_maps"), "drawn")
-    if prepared is not None and prepared.image is not None:
-        with st.expander(tr("draw.stages_title"), icon=":material/photo_filter:"):
-            for col, (key, stage) in zip(st.columns(len(recipe.STAGES)), prepared.shown_stages()):
-                col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
+            seen.image(images.stage_picture(prepared.image, 112), caption=tr("draw.seen_title"))
+        bars = answers.probability_bar(probs, classes, labels=L).update_layout(margin=dict(t=10, b=10, l=10, r=10))
+        ui.chart(bars, "draw_probs", height=200)
+        if evaluate.unsure(probs):
+            st.caption(tr("draw.unsure"))
+        if st.button(tr("draw.to_explain"), icon=":material/psychology_alt:", key="draw_to_explain", width="stretch"):
+            ui.look_at(ui.page("explain"), "drawn")
+        if st.button(tr("draw.to_feature_maps"), icon=":material/layers:", key="draw_to_fm", width="stretch"):
+            ui.look_at(ui.page("feature_maps"), "drawn")
+        if meta.dataset == "mnist":  # a clothes model's answer is no label for a digit
+            ui.add_to_class(tr, picture=picture, prepared=prepared, source=source, probs=probs, student=ui.student())
+    with st.expander(tr("draw.stages_title"), icon=":material/photo_filter:"):
+        st.caption(tr("draw.seen_hint"))
+        for col, (key, stage) in zip(st.columns(len(recipe.STAGES)), prepared.shown_stages()):
+            col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
 
 pad_and_answer()

@@ -200,3 +200,13 @@ def wait_for_state(run, states, timeout_s: float = 120, reconcile: bool = False)
         )
 
     return wait_until(reached, timeout_s, what=stuck)
+
+
+def draw_on_pad(at, sheet: np.ndarray | None, n: int = 1):
+    """The Draw page's pad sends `sheet` (white ink on black), as pad.js would when the pen lifts; None empties
+    the pad. AppTest cannot draw, but it can set a component's state by its key, as the browser does."""
+    from mnist_lab import padink
+
+    message = padink.message_for(sheet, n=n) if sheet is not None else {"strokes": 0, "n": n}
+    at.session_state["pad"] = {"ink": message}
+    return at.run()

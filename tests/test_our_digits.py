@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import io
 import json
-import sys
-import types
 import zipfile
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_lab import checkpoints, data, evaluate, i18n, preprocess
+from mnist_lab import checkpoints, data, evaluate, i18n, padink, preprocess
 from mnist_lab.charts import classdigits as charts
 from mnist_lab.charts import maps, selection
 from mnist_lab.classdigits import archive, collect, measure
 from mnist_lab.classdigits.store import Digits, DigitsError, DigitStore, default_path
 from mnist_lab.jobs.limits import ClassSettings
-from tests.helpers import assert_ok, by_label, goto, rerun_until, start, synthetic_digits, texts
+from tests.helpers import assert_ok, by_label, draw_on_pad, goto, rerun_until, start, synthetic_digits, texts
 
 OURS, DRAW, TEACHER = "pages/12_Our_Digits.py", "pages/8_Draw.py", "pages/5_Teacher.py"
 HOME, EXPLAIN, DMAP = "pages/0_Home.py", "pages/9_Explain.py", "pages/10_Digit_Map.py"
@@ -245,7 +243,7 @@ def test_a_damaged_file_is_said_in_words_and_the_rest_of_the_app_works(tiny_mnis
     assert texts(at.error) == f"{i18n.t('ours.unavailable')} {corrupt}"
 
     at = goto(at, DRAW)  # the pad still answers; saving says why it cannot
-    at.file_uploader(key="draw_upload_0").set_value(("digit.png", _photo(), "image/png")).run()
+    at.file_uploader(key="draw_upload").set_value(("digit.png", _photo(), "image/png")).run()
     assert [m for m in at.metric if m.label == i18n.t("draw.prediction")]
     by_label(at.button, "ours.add").click()
     at.run()
@@ -262,7 +260,7 @@ def test_a_damaged_file_is_said_in_words_and_the_rest_of_the_app_works(tiny_mnis
 
 def test_a_photo_is_added_once_with_the_label_the_student_gave(tiny_mnist, runs_dir, class_store):
     at = goto(start(name="Ana"), DRAW)
-    at.file_uploader(key="draw_upload_0").set_value(("digit.png", _photo(), "image/png")).run()
+    at.file_uploader(key="draw_upload").set_value(("digit.png", _photo(), "image/png")).run()
     [answer] = [m for m in at.metric if m.label == i18n.t("draw.prediction")]
     label = by_label(at.selectbox, "ours.true_label")
     assert label.value == int(answer.value)  # preset to the model's answer
@@ -284,7 +282,7 @@ def test_a_photo_is_added_once_with_the_label_the_student_gave(tiny_mnist, runs_
     at = goto(at, OURS)  # seen once, so the set's version is cached
     assert _metrics(at)[i18n.t("ours.n_digits")] == "1"
     at = goto(at, DRAW)  # the same photo again: the page remembers it was saved
-    at.file_uploader(key="draw_upload_0").set_value(("digit.png", _photo(), "image/png")).run()
+    at.file_uploader(key="draw_upload").set_value(("digit.png", _photo(), "image/png")).run()
     by_label(at.button, "ours.undo").click()
     at.run()
     assert not at.exception and class_store.count() == 0
@@ -309,7 +307,7 @@ def test_a_busy_file_says_wait_when_adding(tiny_mnist, runs_dir, class_store, mo
     holder.execute("BEGIN EXCLUSIVE")  # another program writing
     try:
         at = goto(start(), DRAW)
-        at.file_uploader(key="draw_upload_0").set_value(("digit.png", _photo(), "image/png")).run()
+        at.file_uploader(key="draw_upload").set_value(("digit.png", _photo(), "image/png")).run()
         by_label(at.button, "ours.add").click()
         at.run()
         locked = i18n.t("error.digits.locked", file=str(class_store.path))
@@ -322,21 +320,19 @@ def test_a_busy_file_says_wait_when_adding(tiny_mnist, runs_dir, class_store, mo
     assert not at.exception and class_store.count() == 1
 
 
-def test_a_pad_drawing_is_added_as_white_ink_cropped(tiny_mnist, runs_dir, class_store, monkeypatch):
-    pad = types.ModuleType("streamlit_drawable_canvas")
-    pad.st_canvas = lambda **kw: types.SimpleNamespace(image_data=_pad())
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", pad)
-    at = goto(start(), DRAW)
-    assert not at.warning  # the stand-in pad is used
+def test_a_pad_drawing_is_added_as_white_ink_cropped(tiny_mnist, runs_dir, class_store):
+    at = draw_on_pad(goto(start(), DRAW), _pad())
+    assert not at.exception and not at.warning
     by_label(at.button, "ours.add").click()
     at.run()
     assert not at.exception
     [row] = class_store.digits()
     assert row.source == "pad" and row.student is None
     kept = np.asarray(Image.open(io.BytesIO(class_store.picture(row.id))))
-    assert kept.ndim == 2 and kept.max() == 255 and kept[0, 0] == 0  # white ink on black, not see-through
-    assert kept.shape[0] < 280 and kept.shape[1] < 280
-    assert (row.image == preprocess.prepare_digit(_pad(), "pad").image).all()
+    assert kept.ndim == 2 and kept.max() == 255 and np.median(kept) == 0  # white ink on black, not see-through
+    assert kept.shape[0] <= padink.SEND and kept.shape[1] <= padink.SEND  # what the pad sent, no bigger
+    sent = padink.read_ink(padink.message_for(_pad())).picture
+    assert (row.image == preprocess.prepare_digit(sent, "pad").image).all()
 
 
 # ---------------------------------------------------------------- the digit map

@@ -25,6 +25,7 @@ from mnist_lab.jobs.queue import stop
 from tests.helpers import (
     assert_ok,
     by_label,
+    draw_on_pad,
     goto,
     idx_bytes,
     rerun_until,
@@ -160,7 +161,7 @@ def _draw(model_run: str):
     at.session_state["model_choice"] = model_run
     at = goto(at, DRAW)
     assert_ok(at, DRAW)
-    return at, at.file_uploader(key="draw_upload_0")
+    return at, at.file_uploader(key="draw_upload")
 
 
 def _prediction(at) -> list:
@@ -174,7 +175,7 @@ def test_draw_upload_bad_image_shows_error_then_recovers(model_run, bad):
     _upload(at, uploader, (name, content))
     _assert_one_line_error(at, words)
     assert not _prediction(at)
-    _upload(at, at.file_uploader(key="draw_upload_0"), GOOD_IMAGES["png_grayscale"])
+    _upload(at, at.file_uploader(key="draw_upload"), GOOD_IMAGES["png_grayscale"])
     assert not at.exception and not at.error and _prediction(at)
 
 
@@ -189,15 +190,22 @@ def test_draw_upload_good_image_gets_prediction(model_run, good):
     assert "drawn_digit" in at.session_state  # what the model saw, kept for the feature maps page
 
 
-def test_clear_drops_an_uploaded_photo_too(model_run):
-    """After a photo, Clear starts over: the pad is answered again, not the photo."""
+def test_the_last_thing_given_is_read_and_clear_empties_the_answer(model_run):
+    """After a photo, a stroke on the pad is answered, not the photo; a new photo then wins again; emptying the
+    pad leaves no answer, and the pages after Draw forget the drawn digit."""
     at, uploader = _draw(model_run)
     _upload(at, uploader, GOOD_IMAGES["png_grayscale"])
-    assert _prediction(at)
-    [clear] = [b for b in at.button if b.label == i18n.t("draw.clear")]
-    clear.click().run()
+    photo = at.session_state["drawn_digit"].copy()
+    one = np.zeros((280, 280), np.uint8)
+    one[40:240, 130:150] = 255
+    at = draw_on_pad(at, one, n=1)
+    assert not at.exception and _prediction(at)
+    assert not np.array_equal(at.session_state["drawn_digit"], photo)
+    _upload(at, at.file_uploader(key="draw_upload"), GOOD_IMAGES["png_rgba"])
+    assert not at.exception and _prediction(at)
+    at = draw_on_pad(at, None, n=2)
     assert not at.exception and not _prediction(at) and "drawn_digit" not in at.session_state
-    assert at.file_uploader(key="draw_upload_1").value is None
+    assert i18n.t("reason.blank") in texts(at.info)
 
 
 def test_draw_upload_blank_image_warns_no_digit(model_run):

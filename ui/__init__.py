@@ -11,7 +11,8 @@ Streamlit lives here, in app.py and in pages/ only; `mnist_lab/` never imports i
 - background: long work (an evaluation, neighbours, digit maps) made in the background with progress;
 - class_digits: the class's own digits: one store per server, Draw's Add, the gallery, the teacher's tools;
 - train_form, training: the Train page's settings form; a run followed live, and runs side by side;
-- widgets: charts, errors, run labels and tables.
+- widgets: charts, errors, run labels and tables;
+- pad: the Draw page's drawing pad (our own component on Components v2).
 
 Pages call `ui.<name>`: the names below are the whole of what a page may use.
 """
@@ -58,6 +59,7 @@ from .model_choice import (
     require_model,
     use_model,
 )
+from .pad import pad
 from .pages import PAGES, PageInfo, navigation, page, page_info
 from .train_form import model_and_preset, train_settings
 from .training import compare_runs, delete_own_run, live_run, watched_run
@@ -71,7 +73,7 @@ __all__ = [
     "digit_store", "error", "evaluation", "explain_maps", "figure", "forget_datasets", "labels", "language",
     "launcher", "live_run", "load_choice", "look_at", "look_inside", "map_star", "missing_data_message",
     "model_and_preset", "model_options", "model_title", "names_shown", "navigation", "neighbours", "onnx_file",
-    "own_class_digits", "page", "page_info", "pick_digit", "pixel_stats", "projections", "require_model",
+    "own_class_digits", "pad", "page", "page_info", "pick_digit", "pixel_stats", "projections", "require_model",
     "run_events", "run_label", "runs_table", "secrets", "server_setup", "sidebar", "store", "student",
     "sweep_probabilities", "throttle", "train_settings", "translator", "use_model", "watched_run",
 ]  # fmt: skip

@@ -38,6 +38,15 @@ KEEP_WORDS = {
 }
 
 
+# Streamlit leaves 6rem above a page's title: on a 720-pixel projector that is a picture's worth. Draw's
+# answer, large enough to read from the back of a classroom (its container's key names it).
+FRAME_CSS = (
+    "<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }"
+    ".st-key-draw_answer [data-testid='stMetricValue'] { font-size: 96px; line-height: 1.1; }"
+    ".st-key-draw_answer [data-testid='stMetricDelta'] { font-size: 1.1rem; }</style>"
+)
+
+
 def _on_language_change() -> None:
     st.session_state["lang"] = st.session_state["_lang_radio"]
 
@@ -67,8 +76,7 @@ def sidebar(tr: i18n.Translator) -> None:
     lang = tr.lang
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
-    if lang in KEEP_WORDS:
-        st.html(KEEP_WORDS[lang])
+    st.html(FRAME_CSS + KEEP_WORDS.get(lang, ""))
     with st.sidebar:
         codes = list(i18n.LANGUAGES)
         st.radio(
