@@ -3,15 +3,18 @@
 Thirty real browsers do not fit on a 2-core machine beside the server: in `bench_app.py`'s load
 part Chromium took 1.7 of the 2 cores and the server 0.1, so it timed the browsers. Here a real
 Chromium session records what the app's frontend sends over its WebSocket (opening the app,
-each sidebar link, strokes on the drawing canvas: the canvas's own PNG value), and then N
+each sidebar link, strokes on the drawing pad: the pad's own message, a PNG of the ink), and then N
 lightweight clients replay those messages, each over its own WebSocket, so each is its own
-server session running the real pages with the real canvas value. A client waits for the
+server session running the real pages with the real pad value. A client waits for the
 server's "script finished" message and reads the answer (the prediction metric, the page title,
 any exception) from the elements the server sends back.
 
 Measured: the server's memory (VmRSS) with 1 and with N sessions connected; the time from a
 message sent to its script finished, for page visits and for strokes (prediction latency), with
-1 session and with N at once; the Draw page's own server timing caption under that load.
+1 session and with N at once.
+
+`smallest()` is the bench's smallest form (2 sessions, 2 strokes each), run by tests/test_benches.py so
+that the bench cannot silently break again.
 
 Usage: python -m bench.bench_classroom [--data DIR] [--sessions 30] [--strokes 10] [--think 1.0]
        [--browser] [--burst] [--compare-with OTHER_CHECKOUT] [--json OUT]
@@ -27,7 +30,6 @@ import time
 from pathlib import Path
 
 from bench.bench_app import (
-    APP_TIMING,
     TITLES,
     clear_pad,
     dist,
@@ -50,7 +52,7 @@ STROKES = (2, 7, 0, 1)  # stroke shapes recorded (bench_app / appdriver.stroke k
 # ---------------------------------------------------------------- recording (one real browser)
 
 
-async def record(server: AppServer) -> dict:
+async def record(server: AppServer, shapes: tuple[int, ...] = STROKES) -> dict:
     """What the frontend sends: opening the app, each sidebar link in turn, and strokes on Draw.
 
     Each stroke is recorded in a fresh session (open, go to Draw, one stroke), so every replayed
@@ -88,7 +90,7 @@ async def record(server: AppServer) -> dict:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         browse = await session(browser, [("go", i) for i in range(1, len(titles))])
         strokes = []
-        for kind in STROKES:
+        for kind in shapes:
             # Draw found by its title, not its place in the sidebar
             steps = await session(browser, [("go", titles.index("draw.title")), ("draw", kind)])
             strokes.append(steps[-1])
@@ -174,7 +176,7 @@ async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: 
     """
     rng = random.Random(seed)
     client = Client(url)
-    pages, draws, app_ms, problems = [], [], [], []
+    pages, draws, problems = [], [], []
     answers = []
     try:
         await client.connect()
@@ -194,9 +196,6 @@ async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: 
             r = await client.send(frames, timeout)
             draws.append(r["ms"])
             answers.append((step[7:], r["metrics"][0] if r["metrics"] else None))
-            caption = [m for t in r["texts"] if (m := APP_TIMING.search(t))]
-            if caption:
-                app_ms.append(float(caption[0].group(1)))
             problems += [f"{step}: {e}" for e in r["errors"]]
     except Exception as e:  # noqa: BLE001 -- a session that fails is counted, the others go on
         problems.append(f"{type(e).__name__}: {str(e)[:200]}")
@@ -204,7 +203,6 @@ async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: 
         "client": client,
         "pages": pages,
         "draw_ms": draws,
-        "app_ms": app_ms,
         "answers": answers,
         "problems": problems,
     }
@@ -285,7 +283,6 @@ async def run_sessions(
         ),
         "problems": [p for r in results for p in r["problems"]][:10],
         "prediction_ms": dist([ms for r in results for ms in r["draw_ms"]]),
-        "draw_page_own_timing_ms": dist([ms for r in results for ms in r["app_ms"]]),
         "answers_same_as_recorded": f"{recorded_answer_kept}/{len(answers)}",
         "page_visit_ms": dist(pages),
         "page_visit_p50_by_page_ms": {k: dist(v)["p50"] for k, v in by_page.items()},
@@ -366,6 +363,14 @@ async def bench(args, tmp: Path) -> dict:
         log = (tmp / "server.log").read_text(errors="replace")
         out["server_log_tracebacks"] = log.count("Traceback")
     return out
+
+
+async def smallest(data: Path, tmp: Path, sessions: int = 2, strokes: int = 2) -> dict:
+    """The smallest classroom: a recording, then `sessions` replaying clients drawing `strokes` digits each."""
+    with AppServer(Path(data), tmp / "runs", tmp / "server.log") as server:
+        rec = await record(server, STROKES[:2])
+        rec = {k: [(s, clean(f)) for s, f in v] for k, v in rec.items()}
+        return await run_sessions(server, rec, sessions, strokes, 0, 0, 180)
 
 
 def main() -> int:

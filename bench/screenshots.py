@@ -77,7 +77,7 @@ def pick_run(page, run_id: str) -> None:
 
 
 def draw_digit(page) -> None:
-    pad = page.locator("canvas.upper-canvas")
+    pad = page.locator(".st-key-pad canvas")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
     wait_rerun(page, lambda: drag(page, pad_points(box, 2)))

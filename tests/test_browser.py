@@ -105,6 +105,24 @@ def test_every_page_renders(app, page):
     assert titles == [i18n.t(f"{p.texts}.title") for p in ui.PAGES]
 
 
+PAD = ".st-key-pad canvas"
+# a vertical stroke through the pad's middle, sent as a finger would: pointer events of type "touch"
+TOUCH_STROKE = """(canvas) => {
+  const r = canvas.getBoundingClientRect();
+  const at = (f) => ({pointerId: 7, pointerType: 'touch', isPrimary: true, bubbles: true, cancelable: true,
+                      clientX: r.left + r.width / 2, clientY: r.top + r.height * f});
+  const events = [new PointerEvent('pointerdown', at(0.15))];
+  for (let f = 0.2; f <= 0.85; f += 0.05) events.push(new PointerEvent('pointermove', at(f)));
+  events.push(new PointerEvent('pointerup', at(0.85)));
+  // a page that scrolled or zoomed under the finger would have taken the stroke for itself
+  return [events.map((e) => canvas.dispatchEvent(e)).every((kept) => !kept), getComputedStyle(canvas).touchAction];
+}"""
+
+
+def answer(page: Page) -> str:
+    return page.locator("[data-testid='stMetricValue']").first.inner_text().strip()
+
+
 def test_draw_a_digit_gets_a_prediction(app, page):
     server, run_id = app
     open_page(page, server.url + "/Draw")
@@ -112,15 +130,34 @@ def test_draw_a_digit_gets_a_prediction(app, page):
     page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").click()
     act(page, lambda: page.get_by_role("option", name=re.compile(re.escape(run_id))).click())
     expect(page.locator("[data-testid='stMetric']")).to_have_count(0)
-    pad = page.locator("canvas.upper-canvas")
-    pad.scroll_into_view_if_needed()
+    pad = page.locator(PAD)
     box = pad.bounding_box()
+    assert box["y"] + box["height"] <= VIEWPORT["height"]  # the whole pad on the first screen
     act(page, lambda: drag(page, pad_points(box, 0)))
-    answer = page.locator("[data-testid='stMetric']")
-    expect(answer).to_contain_text(i18n.t("draw.prediction"))
-    assert re.search(r"\b\d\b", answer.locator("[data-testid='stMetricValue']").inner_text())
-    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(2)  # what the model sees + probabilities
+    answer_box = page.locator("[data-testid='stMetric']")
+    expect(answer_box).to_contain_text(i18n.t("draw.prediction"))
+    assert re.fullmatch(r"\d", answer(page))
+    expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(1)  # the ten probabilities
+    sent = page.evaluate("window.__st.sent.filter((t) => t >= window.__st.mouseUp).length")
+    assert sent >= 1  # the stroke left when the pen lifted (no timer holds it)
     assert_rendered(page)
+
+    # undo takes the stroke back, and the answer goes; Esc empties the pad after a second stroke
+    act(page, lambda: page.get_by_role("button", name=i18n.t("draw.pad.undo"), exact=True).click())
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(0)
+    act(page, lambda: drag(page, pad_points(box, 1)))
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(1)
+    act(page, lambda: page.keyboard.press("Escape"))
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(0)
+    expect(page.get_by_role("button", name=i18n.t("draw.pad.clear"), exact=True)).to_be_disabled()
+
+    # a finger draws too, and the page does not scroll under it
+    since = page.evaluate("performance.now()")
+    taken, touch_action = pad.evaluate(TOUCH_STROKE)
+    page.wait_for_function(RERUN_DONE, arg=since, timeout=WAIT)
+    assert taken and touch_action == "none"
+    expect(page.locator("[data-testid='stMetric']")).to_have_count(1)
+    assert answer(page) in "0123456789"
 
     # why: the drawn digit, one click away on Explain, then on Robustness and the Digit map
     act(page, lambda: page.get_by_role("button", name=i18n.t("draw.to_explain")).click())

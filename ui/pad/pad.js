@@ -118,7 +118,11 @@ function makePad(root) {
   function down(e) {
     if (e.button !== undefined && e.button > 0) return;
     e.preventDefault();
-    canvas.setPointerCapture(e.pointerId);
+    try {
+      canvas.setPointerCapture(e.pointerId); // the stroke goes on when the pen leaves the pad, until it lifts
+    } catch (err) {
+      // a pointer the browser no longer tracks: the stroke still draws while over the pad
+    }
     pad.current = { width: Number(brush.value), points: [at(e)] };
     redraw();
   }
