@@ -7,12 +7,13 @@ import streamlit as st
 
 import ui
 
-ui.server_setup()
+ui.server_setup()  # in the background: torch, the shipped model, the dataset
 tr = ui.language()
 page = st.navigation(ui.navigation(tr), expanded=True)  # over twelve pages Streamlit hides some behind "View more"
 st.set_page_config(page_title=f"{page.title} · MNIST Lab", page_icon=":material/draw:", layout="wide")
-ui.sidebar(tr)
 info = ui.page_info(page)
+# the title and introduction first: on a fresh server they are on screen while torch still loads
 st.title(tr(f"{info.texts}.title"))
 st.markdown(tr(f"{info.texts}.intro"))
+ui.sidebar(tr)
 page.run()

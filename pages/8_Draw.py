@@ -1,5 +1,6 @@
 """Draw: write a digit, see the 28x28 image the model receives and what it answers."""
 
+import numpy as np
 import streamlit as st
 
 import ui
@@ -8,6 +9,7 @@ from mnist_lab.charts import answers
 
 tr = ui.translator()
 L = ui.labels()
+BLANK = np.zeros((28, 28), np.float32)
 
 
 def _picture():
@@ -42,7 +44,26 @@ def pad_and_answer() -> None:
     prepared = preprocess.prepare_digit(picture, source) if picture is not None else None
     with answer_col:
         loaded = ui.current_model(tr)  # before any digit: a model that cannot be used says so at once
-        if prepared is None or prepared.image is None:
+        if loaded is None:
+            return
+        model, meta, _ = loaded
+        classes = i18n.class_names(meta.dataset, tr.lang)
+        read = prepared is not None and prepared.image is not None
+        probs = evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0] if read else None
+        # the same elements before the first stroke as after it: the chart is there (and plotly loaded) when
+        # the first answer comes, and every answer updates it in place
+        with st.container(key="draw_answer" if read else "draw_waiting"):  # the frame's style makes it large
+            said, seen = st.columns([3, 2], vertical_alignment="center")
+            if read:
+                best = int(probs.argmax())
+                conf = tr("draw.confidence", conf=f"{probs[best]:.0%}")
+                said.metric(tr("draw.prediction"), classes[best], conf, delta_color="off", delta_arrow="off")
+            else:
+                said.markdown("?")
+            seen.image(images.stage_picture(prepared.image / 255 if read else BLANK, 112), caption=tr("draw.seen_title"))
+        bars = answers.probability_bar(probs if read else np.zeros(len(classes)), classes, labels=L)
+        ui.chart(bars.update_layout(margin=dict(t=10, b=10, l=10, r=10)), "draw_probs", height=200)
+        if not read:
             reason = prepared.reason if prepared is not None else "blank"
             if source == "photo":  # the photo itself has no usable digit: say so, not "draw one"
                 st.warning(tr(f"reason.{reason}"), icon=":material/image_not_supported:")
@@ -50,24 +71,6 @@ def pad_and_answer() -> None:
                 st.info(tr(f"reason.{reason}") + " " + tr("draw.empty_hint"), icon=":material/gesture:")
             return
         st.session_state["drawn_digit"] = prepared.image
-        if loaded is None:
-            return
-        model, meta, _ = loaded
-        classes = i18n.class_names(meta.dataset, tr.lang)
-        probs = evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)[0]
-        best = int(probs.argmax())
-        with st.container(key="draw_answer"):  # the frame's style makes this answer large
-            said, seen = st.columns([3, 2], vertical_alignment="center")
-            said.metric(
-                tr("draw.prediction"),
-                classes[best],
-                tr("draw.confidence", conf=f"{probs[best]:.0%}"),
-                delta_color="off",
-                delta_arrow="off",
-            )
-            seen.image(images.stage_picture(prepared.image, 112), caption=tr("draw.seen_title"))
-        bars = answers.probability_bar(probs, classes, labels=L).update_layout(margin=dict(t=10, b=10, l=10, r=10))
-        ui.chart(bars, "draw_probs", height=200)
         if evaluate.unsure(probs):
             st.caption(tr("draw.unsure"))
         if st.button(tr("draw.to_explain"), icon=":material/psychology_alt:", key="draw_to_explain", width="stretch"):

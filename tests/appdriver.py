@@ -58,7 +58,11 @@ new MutationObserver((muts) => {
     }
   }
 }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-window.addEventListener('mouseup', () => { window.__st.mouseUp = performance.now(); }, true);
+// the pen lifting: pointerup (a pad that keeps the page from scrolling under a finger cancels the mouse
+// events that would follow it), and mouseup for anything that still listens only to the mouse
+for (const kind of ['pointerup', 'mouseup']) {
+  window.addEventListener(kind, () => { window.__st.mouseUp = performance.now(); }, true);
+}
 """
 
 # True once the page is connected, its script has finished and nothing is left loading.

@@ -102,8 +102,12 @@ def test_server_does_not_walk_every_object_after_every_rerun():
     assert config.get_option("runner.postScriptGC") in (True, False)  # the option exists in this Streamlit
     import ui
 
+    from mnist_lab import tasks
+
     ui.server_setup.clear()
-    ui.server_setup()  # what app.py runs once per server process
+    tasks.forget("server setup")
+    task = ui.server_setup()  # what app.py starts once per server process, in the background
+    assert task.wait(300) and task.error is None
     assert gc.get_freeze_count() > 50_000
 
 

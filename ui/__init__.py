@@ -14,66 +14,83 @@ Streamlit lives here, in app.py and in pages/ only; `mnist_lab/` never imports i
 - widgets: charts, errors, run labels and tables;
 - pad: the Draw page's drawing pad (our own component on Components v2).
 
-Pages call `ui.<name>`: the names below are the whole of what a page may use.
+Pages call `ui.<name>`: the names below are the whole of what a page may use. Each module is imported when a
+name of it is first used, not with `import ui`: the frame (title, page list, language) then shows at once on
+a fresh server, while torch and the rest load (frame.server_setup starts that in the background).
 """
 
-from .background import evaluation, neighbours, projections
-from .cache import (
-    available_datasets,
-    class_counts,
-    class_means,
-    class_runs,
-    dataset,
-    dataset_location,
-    default_model_card,
-    forget_datasets,
-    launcher,
-    missing_data_message,
-    pixel_stats,
-    run_events,
-    store,
-    throttle,
-)
-from .class_digits import (
-    add_to_class,
-    class_arrays,
-    class_delete_digit,
-    class_map_points,
-    class_measured,
-    class_set,
-    class_student_names,
-    class_tiles,
-    digit_store,
-    names_shown,
-    own_class_digits,
-)
-from .computed import digit_features, explain_maps, look_inside, map_star, onnx_file, sweep_probabilities
-from .frame import labels, language, secrets, server_setup, sidebar, student, translator
-from .model_choice import (
-    DEFAULT_MODEL,
-    current_model,
-    load_choice,
-    look_at,
-    model_options,
-    pick_digit,
-    require_model,
-    use_model,
-)
-from .pad import pad
-from .pages import PAGES, PageInfo, navigation, page, page_info
-from .train_form import model_and_preset, train_settings
-from .training import compare_runs, delete_own_run, live_run, watched_run
-from .widgets import chart, clicked, device_name, error, figure, model_title, run_label, runs_table
+import importlib
 
-__all__ = [
-    "DEFAULT_MODEL", "PAGES", "PageInfo", "add_to_class", "available_datasets", "chart", "class_arrays",
-    "class_counts", "class_delete_digit", "class_map_points", "class_means", "class_measured",
-    "class_runs", "class_set", "class_student_names", "class_tiles", "clicked", "compare_runs", "current_model",
-    "dataset", "dataset_location", "default_model_card", "delete_own_run", "device_name", "digit_features",
-    "digit_store", "error", "evaluation", "explain_maps", "figure", "forget_datasets", "labels", "language",
-    "launcher", "live_run", "load_choice", "look_at", "look_inside", "map_star", "missing_data_message",
-    "model_and_preset", "model_options", "model_title", "names_shown", "navigation", "neighbours", "onnx_file",
-    "own_class_digits", "pad", "page", "page_info", "pick_digit", "pixel_stats", "projections", "require_model",
-    "run_events", "run_label", "runs_table", "secrets", "server_setup", "sidebar", "store", "student",
-    "sweep_probabilities", "throttle", "train_settings", "translator", "use_model", "watched_run",
-]  # fmt: skip
+# module -> the names pages use from it
+_NAMES = {
+    "background": ("evaluation", "neighbours", "projections"),
+    "cache": (
+        "available_datasets",
+        "class_counts",
+        "class_means",
+        "class_runs",
+        "dataset",
+        "dataset_location",
+        "default_model_card",
+        "forget_datasets",
+        "launcher",
+        "missing_data_message",
+        "pixel_stats",
+        "run_events",
+        "store",
+        "throttle",
+    ),
+    "class_digits": (
+        "add_to_class",
+        "class_arrays",
+        "class_delete_digit",
+        "class_map_points",
+        "class_measured",
+        "class_set",
+        "class_student_names",
+        "class_tiles",
+        "digit_store",
+        "names_shown",
+        "own_class_digits",
+    ),
+    "computed": (
+        "digit_features",
+        "explain_maps",
+        "home_pictures",
+        "look_inside",
+        "map_star",
+        "onnx_file",
+        "sweep_probabilities",
+    ),
+    "frame": ("labels", "language", "secrets", "server_setup", "sidebar", "student", "translator"),
+    "model_choice": (
+        "DEFAULT_MODEL",
+        "current_model",
+        "load_choice",
+        "look_at",
+        "model_options",
+        "pick_digit",
+        "require_model",
+        "use_model",
+    ),
+    "drawpad": ("pad",),
+    "pages": ("PAGES", "PageInfo", "navigation", "page", "page_info"),
+    "train_form": ("model_and_preset", "train_settings"),
+    "training": ("compare_runs", "delete_own_run", "live_run", "watched_run"),
+    "widgets": ("chart", "clicked", "device_name", "error", "figure", "model_title", "run_label", "runs_table"),
+}
+_WHERE = {name: module for module, names in _NAMES.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ui' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # found once; later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -6,28 +6,62 @@ import gc
 
 import streamlit as st
 
-from mnist_lab import i18n, runs
+from mnist_lab import i18n, runs, tasks
 from mnist_lab.errors import LabError
 
 from .legacy_pages import run_inside_the_frame
-from .model_choice import model_picker
 
 
 @st.cache_resource(show_spinner=False)
-def server_setup() -> None:
-    """Once per server process: torch on one thread, and the import-time objects out of the GC.
+def server_setup() -> tasks.Task:
+    """Once per server process, in the background (the first visitor's frame is drawn meanwhile): torch on one
+    thread, then what every page needs first, so that a student's first click lands on ready work.
 
-    One thread per request: a classroom server answers many small requests at once, and one drawn
-    digit is predicted in ~2 ms on one thread but 100+ ms when threads fight for busy cores
-    (training runs in its own processes and keeps its own thread count). Importing torch, plotly,
-    pandas and Streamlit leaves ~270,000 long-lived objects; a full collection walks them all
-    (~150 ms of a core), so they are frozen out of its passes (see also runner.postScriptGC).
+    One thread per request: a classroom server answers many small requests at once, and one drawn digit is
+    predicted in ~2 ms on one thread but 100+ ms when threads fight for busy cores (training runs in its own
+    processes and keeps its own thread count). Importing torch, plotly, pandas and Streamlit leaves ~270,000
+    long-lived objects; a full collection walks them all (~150 ms of a core), so they are frozen out of its
+    passes (see also runner.postScriptGC).
     """
-    import plotly.graph_objects  # noqa: F401 -- loaded before the freeze
+    return tasks.start("server setup", _warm_up)
+
+
+def _warm_up(progress) -> None:
     import torch
 
     torch.set_num_threads(1)
+    import pandas  # noqa: F401 -- tables on most pages
+    import plotly.graph_objects  # noqa: F401 -- every page's charts
+
+    from mnist_lab import checkpoints
+
+    from . import background, cache, computed, model_choice, widgets  # noqa: F401 -- the pages' own imports
+
+    progress(0.4)
     gc.freeze()
+    path = checkpoints.default_checkpoint()
+    if path.is_file():  # the shipped model and its test-set answers (Mistakes, Draw, Explain)
+        mtime = cache.mtime_of(path)
+        model, meta = cache.model_at(str(path), mtime)
+        _first_answer(model, meta)
+        where = cache.dataset_location(meta.dataset)
+        if where is not None:
+            cache.loaded(meta.dataset, where)
+            progress(0.8)
+            cache.saved_evaluation(str(path), mtime, cache.side_mtimes(path, ".predictions.npz"), meta.dataset, where)
+    gc.freeze()  # the model and the dataset live as long as the server
+
+
+def _first_answer(model, meta) -> None:
+    """A drawing read once, as Draw reads a stroke: torch's first call on a model is many times slower."""
+    import numpy as np
+
+    from mnist_lab import evaluate, padink, preprocess
+
+    sheet = np.zeros((padink.PAD, padink.PAD), np.uint8)
+    sheet[80:320, 190:210] = 255
+    prepared = preprocess.prepare_digit(padink.read_ink(padink.message_for(sheet)).picture, "pad")
+    evaluate.predict_proba(model, prepared.image[None], meta.normalize, meta.pad)
 
 
 # Korean breaks a line between any two syllables unless told otherwise, and a word cut in two reads
@@ -43,6 +77,7 @@ KEEP_WORDS = {
 FRAME_CSS = (
     "<style>[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }"
     ".st-key-draw_answer [data-testid='stMetricValue'] { font-size: 96px; line-height: 1.1; }"
+    ".st-key-draw_waiting [data-testid='stMarkdownContainer'] p { font-size: 96px; line-height: 1.6; opacity: 0.35; }"
     ".st-key-draw_answer [data-testid='stMetricDelta'] { font-size: 1.1rem; }</style>"
 )
 
@@ -80,7 +115,7 @@ def sidebar(tr: i18n.Translator) -> None:
     with st.sidebar:
         codes = list(i18n.LANGUAGES)
         st.radio(
-            "Language / 언어",
+            tr("language.switch"),
             codes,
             index=codes.index(lang),
             format_func=i18n.LANGUAGES.get,
@@ -91,6 +126,8 @@ def sidebar(tr: i18n.Translator) -> None:
             label_visibility="collapsed",
         )
         student_box(tr)
+        from .model_choice import model_picker  # torch and the run list: after the frame is on screen
+
         model_picker(tr)
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from mnist_lab import checkpoints, i18n, runs
 from mnist_lab.classdigits.store import DigitsError
 
-from .cache import class_runs, dataset, default_model_card, model_at, store
+from .cache import class_runs, dataset, default_model_card, model_at, mtime_of, store
 from .class_digits import class_arrays, class_set, digit_store
 from .pages import page
 from .widgets import error, run_label
@@ -82,9 +82,8 @@ def load_choice(choice: str, tr: i18n.Translator, in_use: bool = False):
         st.info(tr("model.default_missing") if choice == DEFAULT_MODEL else tr("model.no_checkpoint", run=choice))
         st.page_link(page("train"), label=tr("model.go_train"), icon=":material/model_training:")
         return None
-    try:
-        with st.spinner(tr("common.loading_model")):
-            model, meta = model_at(str(path), path.stat().st_mtime)
+    try:  # no spinner: a model loads in well under a second, and a spinner costs a thread at every rerun
+        model, meta = model_at(str(path), mtime_of(path))
     except checkpoints.CheckpointError as e:
         error(tr, "model.unreadable", e)
         return None
@@ -115,18 +114,19 @@ def pick_digit(tr: i18n.Translator, meta: checkpoints.ModelMeta, key: str) -> tu
     sources = ["test"] + (["drawn"] if drawn is not None else []) + (["class"] if ours else [])
     source = st.session_state.get("digit_source", "test")
     source = source if source in sources else "test"
-    source = st.segmented_control(tr("fm.source"), sources, default=source, key=f"_{key}_source_{source}",
-                                  format_func=lambda s: tr(f"fm.source.{s}")) or source  # fmt: skip
+    # one row: the picture the page is about starts right under it
+    which, number = st.columns([3, 2], vertical_alignment="bottom")
+    source = which.segmented_control(tr("fm.source"), sources, default=source, key=f"_{key}_source_{source}",
+                                     format_func=lambda s: tr(f"fm.source.{s}"),
+                                     help=tr("fm.draw_hint") if drawn is None else None) or source  # fmt: skip
     st.session_state["digit_source"] = source
-    if drawn is None:
-        st.caption(tr("fm.draw_hint"))
     if source == "drawn":
         return np.asarray(drawn, dtype=np.uint8), None
     if source == "class":
         current = st.session_state.get("class_digit_id")
         current = current if current in ours else ours[0]
-        current = st.selectbox(tr("fm.class_digit"), ours, index=ours.index(current), key=f"_{key}_class_{current}",
-                               format_func=lambda i: f"#{i}")  # fmt: skip
+        current = number.selectbox(tr("fm.class_digit"), ours, index=ours.index(current),
+                                   key=f"_{key}_class_{current}", format_func=lambda i: f"#{i}")  # fmt: skip
         st.session_state["class_digit_id"] = current
         row = class_digit(current)
         if row is not None:
@@ -136,7 +136,7 @@ def pick_digit(tr: i18n.Translator, meta: checkpoints.ModelMeta, key: str) -> tu
         st.stop()
     last = len(ds.test) - 1
     index = min(int(st.session_state.get("digit_index", 0)), last)
-    index = st.number_input(tr("fm.index", n=last), 0, last, index, key=f"_{key}_index_{index}")
+    index = number.number_input(tr("fm.index", n=last), 0, last, index, key=f"_{key}_index_{index}")
     st.session_state["digit_index"] = index
     return ds.test.images[index].numpy(), int(ds.test.labels[index])
 
