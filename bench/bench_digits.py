@@ -5,7 +5,8 @@ Sources:
 - UCI optical digits (real handwriting by 43 people, shipped in scikit-learn), scaled x14 and x4 as
   coarse scans, light on dark as stored and dark on light as a scanner gives them;
 - MNIST test digits redrawn on the pad (any size, place and brush; bold ones that fill the pad and
-  touch its edges; small ones; the digit at its own 28x28 size);
+  touch its edges; small ones; the digit at its own 28x28 size), each also as the pad sends it (the ink
+  cropped to its box and at most 112 px: `*_as_sent`);
 - MNIST test digits written on paper and photographed, one condition each (see mnist_lab.redraw).
 
     python -m bench.bench_digits --data ../shared/datasets [--n 1000] [--seed 0]
@@ -58,8 +59,20 @@ def sources(data, n: int, seed: int, only=None):
                 yield name, *redraw.uci_scans(scale, dark_on_light=dark), "photo"
     images, labels = data.test.images[:n].numpy(), data.test.labels[:n].numpy()
     for k, condition in enumerate(redraw.CONDITIONS):
-        if not only or condition in only:
-            yield condition, redraw.redraw(images, condition, seed + k), labels, redraw.SOURCE[condition]
+        sent = f"{condition}_as_sent"  # the same drawings as the pad sends them: cropped, at most 112 px
+        if not only or condition in only or (condition in redraw.PAD_CONDITIONS and sent in only):
+            pictures = redraw.redraw(images, condition, seed + k)
+            if not only or condition in only:
+                yield condition, pictures, labels, redraw.SOURCE[condition]
+            if condition in redraw.PAD_CONDITIONS and (not only or sent in only):
+                yield sent, [as_sent(p) for p in pictures], labels, "pad"
+
+
+def as_sent(sheet):
+    """A pad drawing as the pad sends it when the pen lifts (mnist_lab.padink)."""
+    from mnist_lab import padink
+
+    return padink.read_ink(padink.message_for(sheet)).picture
 
 
 def hard_cases(model, meta, other, out: Path) -> list[Path]:

@@ -82,10 +82,12 @@ def message_for(sheet: np.ndarray, n: int = 1, strokes: int = 1) -> dict | None:
     the same crop and size as pad.js, done with OpenCV. For tests and benchmarks; the browser does its own."""
     import cv2
 
-    from .recipe import as_uint8
+    from .images import to_gray
+    from .recipe import as_uint8, has_alpha
 
     sheet = as_uint8(sheet)
-    ink = sheet[..., 3] if sheet.ndim == 3 and sheet.shape[2] == 4 else sheet if sheet.ndim == 2 else sheet.max(2)
+    # as the pad path reads a sheet: the alpha when it has any transparency, else the grey level
+    ink = sheet[..., 3] if has_alpha(sheet) else np.rint(to_gray(sheet)).astype(np.uint8)
     ys, xs = np.nonzero(ink)
     if not len(xs):
         return None

@@ -11,7 +11,7 @@ Every set is made with a fixed seed, so a figure moves only when the code does.
 
 import pytest
 
-from mnist_lab import redraw
+from mnist_lab import padink, redraw
 from mnist_lab.checkpoints import default_checkpoint, load_model
 from mnist_lab.evaluate import predict_proba
 from mnist_lab.preprocess import plain_recipe, prepare_digit
@@ -20,6 +20,11 @@ from mnist_lab.preprocess import plain_recipe, prepare_digit
 @pytest.fixture(scope="module")
 def shipped():
     return load_model(default_checkpoint())
+
+
+def sent(sheet):
+    """A pad drawing as the pad sends it when the pen lifts: the ink cropped to its box, at most 112 px."""
+    return padink.read_ink(padink.message_for(sheet)).picture
 
 
 def read(shipped, picture, source) -> int | None:
@@ -48,6 +53,11 @@ def test_uci_handwriting_scans_read_at_least_95_percent_and_never_below_the_plai
 @pytest.mark.parametrize("label", [0, 3, 9])  # once read as 5, 2 and 7
 def test_a_bold_digit_filling_the_pad_is_read(shipped, label):
     assert read(shipped, redraw.bold_on_pad(label), "pad") == label
+
+
+@pytest.mark.parametrize("label", [0, 3, 9])
+def test_a_bold_digit_is_read_as_the_pad_sends_it(shipped, label):
+    assert read(shipped, sent(redraw.bold_on_pad(label)), "pad") == label
 
 
 @pytest.mark.parametrize("label", [8, 0, 9])  # once read with the loops as ink: as 3, 1 and 5
@@ -90,3 +100,15 @@ def test_redrawn_mnist_digits_read_above_their_floor_and_the_plain_recipe(real_d
     ours = redraw.accuracy_on(*shipped, pictures, labels, redraw.SOURCE[condition])
     assert ours >= floor, ours
     assert ours >= plain_accuracy(shipped, pictures, labels) - 0.005, ours
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.parametrize("condition", redraw.STYLES["canvas"])
+def test_pad_drawings_read_as_well_as_the_pad_sends_them(real_data, shipped, condition):
+    """The pad sends the ink cropped and at most 112 px, not the whole pad: no reading may be lost on the way."""
+    images, labels = mnist_test(real_data, 600)
+    pictures = redraw.redraw(images, condition, seed=1)
+    whole = redraw.accuracy_on(*shipped, pictures, labels, "pad")
+    as_sent = redraw.accuracy_on(*shipped, [sent(p) for p in pictures], labels, "pad")
+    assert as_sent >= FLOORS[condition] and as_sent >= whole - 0.005, (as_sent, whole)
