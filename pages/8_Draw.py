@@ -60,9 +60,11 @@ def pad_and_answer() -> None:
                 said.metric(tr("draw.prediction"), classes[best], conf, delta_color="off", delta_arrow="off")
             else:
                 said.markdown("?")
-            seen.image(images.stage_picture(prepared.image / 255 if read else BLANK, 112), caption=tr("draw.seen_title"))
+            seen.image(
+                images.stage_picture(prepared.image / 255 if read else BLANK, 112), caption=tr("draw.seen_title")
+            )
         bars = answers.probability_bar(probs if read else np.zeros(len(classes)), classes, labels=L)
-        ui.chart(bars.update_layout(margin=dict(t=10, b=10, l=10, r=10)), "draw_probs", height=200)
+        ui.chart(bars, "draw_probs", height=220)
         if not read:
             reason = prepared.reason if prepared is not None else "blank"
             if source == "photo":  # the photo itself has no usable digit: say so, not "draw one"
