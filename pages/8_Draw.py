@@ -81,10 +81,10 @@ def pad_and_answer() -> None:
             ui.look_at(ui.page("feature_maps"), "drawn")
         if meta.dataset == "mnist":  # a clothes model's answer is no label for a digit
             ui.add_to_class(tr, picture=picture, prepared=prepared, source=source, probs=probs, student=ui.student())
-    with st.expander(tr("draw.stages_title"), icon=":material/photo_filter:"):
+    # a toggle, not an expander: an expander's pictures are made and fetched at every stroke, even closed
+    if st.toggle(tr("draw.stages_title"), key="draw_stages"):
         st.caption(tr("draw.seen_hint"))
         for col, (key, stage) in zip(st.columns(len(recipe.STAGES)), prepared.shown_stages()):
             col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
-
 
 pad_and_answer()

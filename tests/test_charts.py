@@ -68,7 +68,7 @@ def test_sample_grid_one_heatmap_and_clickable_tiles():
 def test_class_counts_and_probability_bar():
     fig = digits.class_counts([5, 7, 9], ["a", "b", "c"], labels={"count": "이미지 수"})
     assert trace_types(fig) == ["bar"] and list(fig.data[0].y) == [5, 7, 9]
-    assert fig.layout.yaxis.title.text == "이미지 수" and fig.layout.xaxis.title.text == "Class"
+    assert fig.layout.annotations[0].text == "이미지 수" and fig.layout.xaxis.title.text == "Class"
     p = np.full(10, 0.02)
     p[7] = 0.82
     fig = answers.probability_bar(p)
@@ -130,7 +130,7 @@ def test_batch_and_epoch_curves():
     raw, smoothed = fig.data[0], fig.data[1]
     assert len(raw.x) == 30 and raw.name == "원본"
     assert smoothed.y[-1] > raw.y[-1]  # a falling loss: the smoothed curve lags above it
-    assert fig.layout.annotations[0].text == "손실"
+    assert fig.layout.annotations[0].text == "손실"  # written level over the left plot
     fig = training.epoch_curves(ev)
     assert trace_types(fig) == ["scatter"] * 4
     assert [t.name for t in fig.data] == ["train", "test", "train", "test"]
@@ -142,7 +142,7 @@ def test_runs_overlay():
     runs = {"lenet5 #1": events(epochs=3), "mlp #2": events(epochs=2)}
     fig = training.runs_overlay(runs, "test_acc")
     assert [t.name for t in fig.data] == list(runs) and len(fig.data[1].x) == 2
-    assert fig.layout.yaxis.tickformat == ".0%"
+    assert fig.layout.yaxis.tickformat == ".0%" and fig.layout.yaxis.range[1] == 1
     fig = training.runs_overlay(runs, "loss", labels={"step": "단계"})
     assert len(fig.data[0].x) == 30 and fig.layout.xaxis.title.text == "단계"
 
@@ -152,15 +152,18 @@ def test_confusion_matrix_clickable_cells():
     np.fill_diagonal(cm, 100)
     cm[4, 9] = 7
     fig = answers.confusion_matrix(cm, labels={"true": "정답", "predicted": "예측"})
-    assert trace_types(fig) == ["heatmap", "scatter"]
-    assert np.array_equal(np.asarray(fig.data[0].text), cm)
-    cells = np.asarray(fig.data[1].customdata)
+    assert trace_types(fig) == ["heatmap", "heatmap", "scatter"]  # the right answers, the mistakes, the cells
+    right, wrong = (np.asarray(t.text) for t in fig.data[:2])
+    assert list(np.diag(right)) == ["100"] * 10 and wrong[4, 9] == "7"
+    assert wrong[0, 1] == "" and right[4, 9] == ""  # a cell says its count once; an empty one stays blank
+    cells = np.asarray(fig.data[2].customdata)
     assert cells.shape == (100, 3) and cells.dtype.kind == "i"
     row = cells[(cells[:, 0] == 4) & (cells[:, 1] == 9)][0]
     assert row[2] == 7
     i = int(np.flatnonzero((cells[:, 0] == 4) & (cells[:, 1] == 9))[0])
-    assert fig.data[1].x[i] == 9 and fig.data[1].y[i] == 4  # x = predicted column, y = true row
-    assert fig.layout.xaxis.title.text == "예측" and fig.layout.yaxis.title.text == "정답"
+    assert fig.data[2].x[i] == 9 and fig.data[2].y[i] == 4  # x = predicted column, y = true row
+    assert fig.layout.xaxis.title.text == "예측"
+    assert [a.text for a in fig.layout.annotations if a.name == style.LEVEL_TITLE] == ["정답"]
 
 
 def test_default_labels_cover_every_key_used():
@@ -193,3 +196,21 @@ def test_selected_indices_every_point_once_in_order():
     points = [{"customdata": 40}, {"customdata": 3}, {"customdata": 40.0}, {"x": 1, "y": 2}, {"customdata": [1, 2]}]
     assert selection.selected_indices(points) == [3, 40]  # the star (no customdata) and arrays are left out
     assert selection.selected_indices([]) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_quick_probability_bar_is_the_checked_one_and_shares_nothing(lang):
+    import json
+
+    import plotly.io as pio
+
+    from mnist_lab import i18n
+
+    names = [str(i) for i in range(10)]
+    for seed, title in ((0, None), (1, "t")):
+        p = np.random.default_rng(seed).dirichlet(np.ones(10))
+        quick = answers.probability_bar(p, names, title=title, labels=i18n.chart_labels(lang))
+        checked = answers.checked_probability_bar(p, names, title=title, labels=i18n.chart_labels(lang))
+        assert json.loads(pio.to_json(quick)) == json.loads(pio.to_json(checked))
+    quick.update_layout(height=999)  # a page sizing its copy leaves the next one alone
+    assert answers.probability_bar(p, names, labels=i18n.chart_labels(lang)).layout.height is None
