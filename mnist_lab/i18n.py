@@ -85,6 +85,13 @@ def device(text: str | None, lang: str = DEFAULT) -> str:
     return t(f"common.cpu_{m[2]}", lang, n=int(m[1])) if m else (text or "")
 
 
+def layer_kind(kind: str, lang: str = DEFAULT) -> str:
+    """A PyTorch layer's kind (its class name, 'Conv2d') in lang: '합성곱 (Conv2d)' in Korean, the name kept
+    beside the words so it can be found in the code; a kind the catalog lacks as it is."""
+    key = f"layer.{kind.lower()}"
+    return t(key, lang) if key in EN else kind
+
+
 class Translator:
     """t() bound to one language: tr('key', n=3); tr.lang is the language code."""
 
@@ -102,6 +109,9 @@ class Translator:
 
     def device(self, text: str | None) -> str:
         return device(text, self.lang)
+
+    def layer(self, kind: str) -> str:
+        return layer_kind(kind, self.lang)
 
 
 def translator(lang: str | None) -> Translator:

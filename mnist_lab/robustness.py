@@ -206,7 +206,11 @@ def summary(values, probs, kind: str, class_names: list[str], tr: Translator, mo
     said = [dict(cls=class_names[c], start=value_label(kind, a, tr), end=value_label(kind, b, tr)) for c, a, b in parts]
     if len(parts) == 1:
         return tr("robust.steady", **said[0])
-    chain = " → ".join(tr("robust.segment", **s) for s in said[:most]) + (" → …" if len(parts) > most else "")
+    # a stretch of one step is one value: "1 (-90°)", not "1 (-90° to -90°)"
+    chain = " → ".join(
+        tr("robust.segment_one", cls=s["cls"], at=s["start"]) if s["start"] == s["end"] else tr("robust.segment", **s)
+        for s in said[:most]
+    ) + (" → …" if len(parts) > most else "")
     return tr("robust.flipped", n=len(parts) - 1, chain=chain)
 
 

@@ -1,12 +1,24 @@
-"""Home: how to use the lab in a lesson, the dataset (and how to add it offline), device, the model in use."""
+"""Home: a card for each page (a small picture, its name, one line), how to use the lab in a lesson, the
+dataset (and how to add it offline), device, the model in use."""
 
 import streamlit as st
 
 import ui
 from mnist_lab import data, i18n
 
+CARDS_PER_ROW = 4
+
 tr = ui.translator()
-with st.expander(tr("home.lesson_title"), expanded=True):
+pictures = ui.home_pictures()
+cards = ui.PAGES[1:]  # Home needs no card of its own
+with st.container(key="home_cards"):
+    for start in range(0, len(cards), CARDS_PER_ROW):
+        for col, p in zip(st.columns(CARDS_PER_ROW), cards[start : start + CARDS_PER_ROW]):
+            with col.container(border=True):
+                st.image(pictures[p.nav], width="stretch")
+                st.page_link(p.file, label=tr(f"nav.{p.nav}"), icon=p.icon)
+                st.caption(tr(f"home.card.{p.nav}"))
+with st.expander(tr("home.lesson_title")):
     st.markdown(tr("home.lesson"))
 
 left, right = st.columns([3, 2], gap="large")
@@ -16,7 +28,7 @@ with left:
     for name in data.DATASETS:
         where = ui.dataset_location(name)
         if where:
-            st.success(tr("home.data_found", name=tr(f"data.name.{name}"), where=where), icon=":material/check_circle:")
+            st.success(tr("home.data_found", name=tr(f"data.name.{name}")), icon=":material/check_circle:")
         elif name == "mnist":
             ui.missing_data_message(name, tr, link=False)
         else:
@@ -58,33 +70,34 @@ with right:
     st.markdown(f":material/memory: **{tr.device(device)}**")
     st.caption(tr("home.device_cpu") if device.startswith("CPU") else tr("home.device_gpu"))
 
-    st.subheader(tr("home.model_title"))
-    card = ui.default_model_card()
-    if card:
-        st.markdown(tr("home.default_model", title=ui.model_title(str(card.get("model")), tr)))
-        m1, m2, m3 = st.columns(3)
-        for col, key, label in (
-            (m1, "test_accuracy", "home.default_accuracy"),
-            (m2, "redrawn_canvas_accuracy", "home.canvas_accuracy"),
-            (m3, "redrawn_photo_accuracy", "home.photo_accuracy"),
-        ):
-            if isinstance(card.get(key), (int, float)):
-                col.metric(tr(label), f"{card[key]:.2%}", help=tr(f"{label}_help"))
-        if card.get("command"):
-            with st.expander(tr("home.card_title")):
-                st.caption(
-                    tr(
-                        "home.card_line",
-                        epochs=card.get("epochs", "?"),
-                        device=tr.device(card.get("trained_on")) or "?",
-                        date=card.get("date", "?"),
-                        seconds=i18n.duration(card.get("train_seconds")),
-                    )
+# the model in use: its metrics across the page's width (in a side column "99.63%" was cut short)
+st.subheader(tr("home.model_title"))
+card = ui.default_model_card()
+if card:
+    st.markdown(tr("home.default_model", title=ui.model_title(str(card.get("model")), tr)))
+    m1, m2, m3 = st.columns(3)
+    for col, key, label in (
+        (m1, "test_accuracy", "home.default_accuracy"),
+        (m2, "redrawn_canvas_accuracy", "home.canvas_accuracy"),
+        (m3, "redrawn_photo_accuracy", "home.photo_accuracy"),
+    ):
+        if isinstance(card.get(key), (int, float)):
+            col.metric(tr(label), f"{card[key]:.2%}", help=tr(f"{label}_help"))
+    if card.get("command"):
+        with st.expander(tr("home.card_title")):
+            st.caption(
+                tr(
+                    "home.card_line",
+                    epochs=card.get("epochs", "?"),
+                    device=tr.device(card.get("trained_on")) or "?",
+                    date=card.get("date", "?"),
+                    seconds=i18n.duration(card.get("train_seconds")),
                 )
-                st.code(card["command"], language="bash")
-    else:
-        st.info(tr("model.default_missing"), icon=":material/info:")
-    choice = st.session_state.get("model_choice", ui.DEFAULT_MODEL)
-    if choice != ui.DEFAULT_MODEL:
-        st.markdown(tr("home.using_run", run=choice))
-    st.page_link(ui.page("train"), label=tr("home.go_train"), icon=":material/model_training:")
+            )
+            st.code(card["command"], language="bash")
+else:
+    st.info(tr("model.default_missing"), icon=":material/info:")
+choice = st.session_state.get("model_choice", ui.DEFAULT_MODEL)
+if choice != ui.DEFAULT_MODEL:
+    st.markdown(tr("home.using_run", run=choice))
+st.page_link(ui.page("train"), label=tr("home.go_train"), icon=":material/model_training:")

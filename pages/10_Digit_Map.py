@@ -17,7 +17,6 @@ kind = c1.segmented_control(tr("dmap.kind"), list(projection.KINDS), default="pc
                             format_func=lambda k: tr(f"dmap.kind.{k}")) or "pca"  # fmt: skip
 color_by = c2.segmented_control(tr("dmap.color_by"), ["true", "predicted"], default="true", key="dmap_color",
                                 format_func=lambda c: tr(f"dmap.color.{c}")) or "true"  # fmt: skip
-st.caption(tr(f"dmap.about.{kind}"))
 
 saved = ui.projections(path, meta, ["pca"], tr)  # the quick one, for the first visit of a model
 if saved is None:
@@ -48,10 +47,15 @@ star = ui.map_star(path, meta, kind, saved, drawn) if drawn is not None else Non
 ours = ui.class_map_points(path, meta, kind, saved, tr)
 labels, predictions = saved["labels"], saved["predictions"]
 wrong = int((labels != predictions).sum())
-st.markdown(tr("dmap.summary", n=len(labels), wrong=wrong, s=f"{float(saved.get(f'{kind}_seconds', 0)):.1f}"))
 fig = ui.figure(maps.digit_map, saved[kind], labels, predictions, color_by=color_by,
                 star=star, ours=ours, class_names=classes, labels=L, height=620)  # fmt: skip
 event = ui.chart(fig, f"dmap_{kind}_{color_by}", on_select="rerun", selection_mode=("box", "lasso"))
+# the map right under its two choices; what it shows and how it was made, under it
+st.markdown(
+    tr("dmap.summary", n=len(labels), wrong=wrong),
+    help=tr("dmap.made_in", s=f"{float(saved.get(f'{kind}_seconds', 0)):.1f}"),
+)
+st.caption(tr(f"dmap.about.{kind}"))
 if kind != "pca":
     st.caption(tr("dmap.distances"))
 if drawn is None:

@@ -16,43 +16,44 @@ if not names:
     ui.missing_data_message("mnist", tr)
     st.stop()
 
-c1, c2, c3, c4 = st.columns([2, 2, 2, 3], vertical_alignment="bottom")
-name = c1.selectbox(tr("dataset.which"), names, format_func=lambda n: tr(f"data.name.{n}"))
+
+def _reseed(seed: int | None) -> None:
+    """Shuffle (None: a new order) or back to the files' order (0); a callback, so the grid above the
+    buttons is drawn in the new order in the same run."""
+    st.session_state["ds_seed"] = st.session_state.get("ds_seed", 0) + 1 if seed is None else seed
+
+
+# one row of choices; the rest of the controls sit under the pictures they change
+many = len(names) > 1  # a choice of one dataset is no choice: the box appears with a second dataset
+c = st.columns([3, 2, 2] if many else [2, 2, 3], vertical_alignment="bottom")
+name = c[0].selectbox(tr("dataset.which"), names, format_func=lambda n: tr(f"data.name.{n}")) if many else names[0]
 ds = ui.dataset(name, tr)
 if ds is None:
     st.stop()
 where = ui.dataset_location(name) or ""
 classes = i18n.class_names(name, tr.lang)
 split_name = (
-    c2.segmented_control(
+    c[1 if many else 0].segmented_control(
         tr("dataset.split"), ["train", "test"], default="train", format_func=lambda s: tr(f"dataset.split.{s}")
     )
     or "train"
 )
-cls = c3.selectbox(
+cls = c[2 if many else 1].selectbox(
     tr("dataset.class_filter"),
     [None, *range(10)],
     format_func=lambda k: tr("common.all") if k is None else i18n.class_label(name, k, tr.lang),
 )
 seed = st.session_state.setdefault("ds_seed", 0)
-with c4:
-    b1, b2 = st.columns(2)
-    if b1.button(tr("dataset.shuffle"), icon=":material/shuffle:", width="stretch"):
-        st.session_state["ds_seed"] = seed = seed + 1
-    if b2.button(tr("dataset.in_order"), icon=":material/sort:", width="stretch"):
-        st.session_state["ds_seed"] = seed = 0
 
 split = ds.split(split_name)
 pool = data.browse(split, cls, seed)
 pages = data.page_count(len(pool), PAGE)
+page_key = f"ds_page_{name}_{split_name}_{cls}_{seed}"
+page = min(int(st.session_state.get(page_key, 1)), pages)  # its box is under the grid
+shown = data.page_of(pool, page, PAGE)
 
 grid_col, detail_col = st.columns(2, gap="large")
 with grid_col:
-    page = st.number_input(
-        tr("dataset.page", pages=pages), 1, pages, 1, key=f"ds_page_{name}_{split_name}_{cls}_{seed}"
-    )
-    shown = data.page_of(pool, page, PAGE)
-    st.caption(tr("dataset.showing", n=len(shown), total=len(pool)))
     fig = ui.figure(
         digits.sample_grid,
         split.images[shown].numpy(),
@@ -60,10 +61,14 @@ with grid_col:
         indices=shown.tolist(),
         cols=8,
         labels=L,
-        height=500,
+        height=400,
     )
     event = ui.chart(fig, f"ds_grid_{name}_{split_name}", on_select="rerun", selection_mode="points")
-    st.caption(tr("dataset.click_hint"))
+    st.caption(tr("dataset.showing", n=len(shown), total=len(pool)) + " " + tr("dataset.click_hint"))
+    p1, p2, p3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    p1.number_input(tr("dataset.page", pages=pages), 1, pages, 1, key=page_key)
+    p2.button(tr("dataset.shuffle"), icon=":material/shuffle:", width="stretch", on_click=_reseed, args=(None,))
+    p3.button(tr("dataset.in_order"), icon=":material/sort:", width="stretch", on_click=_reseed, args=(0,))
 
 # a click on a tile picks the sample shown enlarged (only when the click is new)
 index_key = f"ds_index_{name}_{split_name}"
@@ -76,14 +81,15 @@ if hit:
 st.session_state.setdefault(index_key, int(shown[0]) if len(shown) else 0)
 
 with detail_col:
-    i = st.number_input(tr("dataset.index", n=len(split) - 1), 0, len(split) - 1, key=index_key)
+    i = min(int(st.session_state[index_key]), len(split) - 1)  # its box is under the picture
     img, label = split.images[i].numpy(), int(split.labels[i])
     st.markdown(tr("dataset.label_is", label=i18n.class_label(name, label, tr.lang), index=i))
-    ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, height=500), "ds_sample")
+    ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, height=400), "ds_sample")
     st.caption(tr("dataset.pixels_hint"))
+    st.number_input(tr("dataset.index", n=len(split) - 1), 0, len(split) - 1, key=index_key)
 
 st.divider()
-st.subheader(tr("dataset.shapes_title"))
+st.subheader(tr("dataset.shapes_title"), help=tr("dataset.source", where=ds.source))
 st.dataframe(
     [
         {tr("dataset.col.split"): tr(f"dataset.split.{s}")}
@@ -92,7 +98,6 @@ st.dataframe(
     ],
     hide_index=True,
 )
-st.caption(tr("dataset.source", where=ds.source))
 
 counts_col, means_col = st.columns(2, gap="large")
 with counts_col:

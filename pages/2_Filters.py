@@ -11,9 +11,10 @@ from mnist_lab.charts import digits
 tr = ui.translator()
 L = ui.labels()
 
-# ---------------------------------------------------------------- the picture
+# ---------------------------------------------------------------- the picture: one row of choices
+pick_col, which_col = st.columns([3, 2], vertical_alignment="bottom")
 source = (
-    st.segmented_control(
+    pick_col.segmented_control(
         tr("filters.source"),
         ["mnist", "builtin", "upload"],
         default="mnist",
@@ -29,13 +30,13 @@ if source == "mnist":
         st.info(tr("filters.no_mnist"))
         img = pictures["digit"]
     else:
-        i = st.number_input(tr("filters.test_index", n=len(ds.test) - 1), 0, len(ds.test) - 1, 0)
+        i = which_col.number_input(tr("filters.test_index", n=len(ds.test) - 1), 0, len(ds.test) - 1, 0)
         img = ds.test.images[i].numpy()
 elif source == "builtin":
-    pick = st.selectbox(tr("filters.picture"), list(pictures), format_func=lambda p: tr(f"filters.pic.{p}"))
+    pick = which_col.selectbox(tr("filters.picture"), list(pictures), format_func=lambda p: tr(f"filters.pic.{p}"))
     img = pictures[pick]
 else:
-    up = st.file_uploader(tr("filters.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"])
+    up = which_col.file_uploader(tr("filters.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"])
     if up is None:
         st.info(tr("filters.upload_hint"))
         st.stop()
@@ -49,11 +50,11 @@ colour = img.ndim == 3
 g = images.to_gray(img)
 
 # ---------------------------------------------------------------- Sobel
-st.header(tr("filters.sobel_title"))
-st.markdown(tr("filters.sobel_explain"))
+# the picture, what the two kernels make of it, each kernel under its map; the words after the pictures
+st.subheader(tr("filters.sobel_title"))
 gx, gy, mag = filters.sobel(g)
-cols = st.columns([2, 1, 1])
-with cols[0]:
+left, right = st.columns([1, 2])
+with left:
     st.markdown(
         f"**{tr('filters.original')}** · {img.shape[1]}×{img.shape[0]}"
         + (f" · {tr('filters.colour')}" if colour else "")
@@ -61,22 +62,27 @@ with cols[0]:
     if colour:
         st.image(img, width="stretch")
     else:
-        ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, show_values=False, height=300), "f_orig")
-for col, key in zip(cols[1:], ("sobel_x", "sobel_y")):
-    with col:
-        st.markdown(f"**{tr(f'filters.kernel.{key}')}**")
-        ui.chart(ui.figure(digits.kernel_heatmap, filters.KERNELS[key], labels=L, decimals=0, height=220), f"f_k_{key}")
-ui.chart(
-    ui.figure(
-        digits.feature_maps,
-        np.stack([gx, gy, mag]),
-        cols=3,
-        names=["Gx", "Gy", "|G| = √(Gx² + Gy²)"],
-        labels=L,
-        diverging=False,
-    ),
-    "f_sobel_maps",
-)
+        ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, show_values=False, height=260), "f_orig")
+with right:
+    ui.chart(
+        ui.figure(
+            digits.feature_maps,
+            np.stack([gx, gy, mag]),
+            cols=3,
+            names=["Gx", "Gy", "|G| = √(Gx² + Gy²)"],
+            labels=L,
+            diverging=False,
+            height=200,
+        ),
+        "f_sobel_maps",
+    )
+    for col, key in zip(st.columns(3), ("sobel_x", "sobel_y")):
+        with col:
+            st.markdown(f"**{tr(f'filters.kernel.{key}')}**")
+            ui.chart(
+                ui.figure(digits.kernel_heatmap, filters.KERNELS[key], labels=L, decimals=0, height=150), f"f_k_{key}"
+            )
+st.markdown(tr("filters.sobel_explain"))
 st.caption(tr("filters.sobel_caption"))
 
 # ---------------------------------------------------------------- your own kernel

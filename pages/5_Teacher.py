@@ -89,7 +89,9 @@ st.header(tr("teacher.queue_title"))
 waiting = queued(store.root)
 by_id = {i.run_id: i for i in infos}
 launch = ui.launcher()
-st.caption(tr("teacher.queue_line", queued=len(waiting), slots=launch.slots, backend=launch.backend))
+st.caption(
+    tr("teacher.queue_line", queued=len(waiting), slots=launch.slots, backend=tr(f"teacher.backend.{launch.backend}"))
+)
 if waiting:
     st.dataframe(
         [
@@ -108,7 +110,7 @@ if working:
         [
             {
                 tr("teacher.col.worker"): w.pid,
-                tr("teacher.col.backend"): w.backend,
+                tr("teacher.col.backend"): tr(f"teacher.backend.{w.backend}"),
                 tr("train.col.run"): w.run_id or "–",
                 tr("train.col.duration"): i18n.duration(time.time() - w.started),
             }

@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from mnist_lab import evaluate, explain, i18n, registry
-from mnist_lab.charts import digits, maps
+from mnist_lab.charts import digits, strips
 
 tr = ui.translator()
 L = ui.labels()
@@ -18,42 +18,60 @@ answer = int(probs.argmax())
 said = tr("explain.answer", answer=classes[answer], conf=f"{probs[answer]:.1%}")
 if label is not None:
     said += " " + tr("explain.truth", label=classes[label])
-st.markdown(said)
 
-# ---------------------------------------------------------------- the evidence, and the check
-target = st.segmented_control(
+# ---------------------------------------------------------------- the digit and its maps, then the controls
+# the controls sit under the pictures, so their values are read first (the last run's, or the defaults)
+target = st.session_state.get(f"ex_target_{answer}", answer)
+target = answer if target is None else int(target)
+baseline = st.session_state.get("ex_baseline") or "grey"
+patch = int(st.session_state.get("ex_patch", 5))
+scrambled = st.session_state.get("ex_scramble", True)
+layer = registry.MODELS[meta.model].gradcam_layer
+methods = [m for m in explain.METHODS if m != "gradcam" or layer is not None]
+found = {m: ui.explain_maps(path, img, target, m, baseline, patch) for m in methods}
+
+WIDTHS = [4, 3, 3, 3]  # the digit larger than each of its three maps
+st.markdown(f"**{tr('explain.trained')}** · {said}")
+row = st.columns(WIDTHS, gap="small")
+with row[0]:
+    ui.chart(ui.figure(strips.digit_tile, img, labels=L, height=260), "ex_digit")
+for col, method in zip(row[1:], explain.METHODS):
+    with col:
+        about = f"**{tr(f'explain.method.{method}')}** — {tr(f'explain.about.{method}')}"
+        st.markdown(f"**{tr(f'explain.short.{method}')}**", help=about)
+        if method not in found:
+            st.info(tr("explain.no_gradcam", model=ui.model_title(meta.model, tr)), icon=":material/info:")
+            continue
+        ui.chart(ui.figure(strips.evidence_tile, img, found[method][0].map, signed=explain.signed(method),
+                           labels=L, height=190), f"ex_{method}")  # fmt: skip
+if scrambled:
+    st.markdown(f"**{tr('explain.random')}**", help=tr("explain.scramble_help"))
+    row = st.columns(WIDTHS, gap="small")
+    for col, method in zip(row[1:], explain.METHODS):
+        if method in found:
+            with col:
+                ui.chart(ui.figure(strips.evidence_tile, img, found[method][1].map, signed=explain.signed(method),
+                                   labels=L, height=190), f"ex_{method}_random")  # fmt: skip
+    with row[0]:  # a verdict to read for each map; the number behind it, and the time it took, for whoever asks
+        for method, (mine, _, corr) in found.items():
+            check = (
+                tr("explain.check_help", r=f"{corr:.2f}") + " " + tr("explain.timing", ms=f"{1000 * mine.seconds:.0f}")
+            )
+            st.markdown(f"**{tr(f'explain.short.{method}')}** {tr(f'explain.check.{explain.verdict(corr)}')}",
+                        help=check)  # fmt: skip
+
+st.segmented_control(
     tr("explain.target"), list(range(10)), default=answer, key=f"ex_target_{answer}",
     format_func=lambda k: f"{classes[k]} · {probs[k]:.0%}",
 )  # fmt: skip
-target = answer if target is None else int(target)
 st.caption(tr("explain.target_hint", target=classes[target]))
-o1, o2 = st.columns(2)
-baseline = o1.segmented_control(tr("explain.baseline"), list(explain.BASELINES), default="grey",
-                                format_func=lambda b: tr(f"explain.baseline.{b}")) or "grey"  # fmt: skip
-patch = o2.slider(tr("explain.patch"), 2, 10, 5, help=tr("explain.patch_help"))
+o1, o2, o3 = st.columns(3, vertical_alignment="bottom")
+o1.segmented_control(tr("explain.baseline"), list(explain.BASELINES), default="grey", key="ex_baseline",
+                     format_func=lambda b: tr(f"explain.baseline.{b}"))  # fmt: skip
+o2.slider(tr("explain.patch"), 2, 10, 5, help=tr("explain.patch_help"), key="ex_patch")
+o3.toggle(tr("explain.scramble"), value=True, help=tr("explain.scramble_help"), key="ex_scramble")
 if baseline == "black":
     st.warning(tr("explain.black_warning"), icon=":material/warning:")
-
-layer = registry.MODELS[meta.model].gradcam_layer
-scrambled = st.toggle(tr("explain.scramble"), value=True, help=tr("explain.scramble_help"))
-for method in explain.METHODS:
-    st.subheader(tr(f"explain.method.{method}"))
-    st.caption(tr(f"explain.about.{method}"))
-    if method == "gradcam" and layer is None:
-        st.info(tr("explain.no_gradcam", model=ui.model_title(meta.model, tr)), icon=":material/info:")
-        continue
-    mine, rnd, corr = ui.explain_maps(path, img, target, method, baseline, patch)
-    signed = explain.signed(method)
-    cols = st.columns(2 if scrambled else 1)
-    with cols[0]:
-        ui.chart(ui.figure(maps.attribution_map, img, mine.map, signed=signed, labels=L,
-                           title=tr("explain.trained"), height=330), f"ex_{method}")  # fmt: skip
-    if scrambled:
-        with cols[1]:
-            ui.chart(ui.figure(maps.attribution_map, img, rnd.map, signed=signed, labels=L,
-                               title=tr("explain.random"), height=330), f"ex_{method}_random")  # fmt: skip
-        st.markdown(tr(f"explain.check.{explain.verdict(corr)}", r=f"{corr:.2f}"))
-    st.caption(tr("explain.timing", ms=f"{1000 * mine.seconds:.0f}"))
 
 # ---------------------------------------------------------------- the training digits it finds alike
 st.header(tr("explain.neighbours_title"))

@@ -23,7 +23,8 @@ HOME = PAGES[0]
 def test_home_shows_dataset_device_and_model(tiny_mnist, runs_dir):
     at = start()
     assert_ok(at, HOME)
-    assert str(tiny_mnist) in texts(at.success)
+    assert i18n.t("home.data_found", name=i18n.t("data.name.mnist")) in texts(at.success)
+    assert str(tiny_mnist) in texts(at.markdown)  # the folder, for the teacher, in the box to upload it
     # the device the app trains on, as the page names it: the GPU's own name, else the CPU and its cores
     if torch.cuda.is_available():
         device, note = torch.cuda.get_device_name(0), "home.device_gpu"

@@ -227,3 +227,21 @@ def test_a_link_to_a_page_works_on_a_fresh_server(tmp_path, browser):
         page.wait_for_function(QUIET, arg=1000, timeout=WAIT)
         expect(page.locator("[data-testid='stDialog']")).to_have_count(0)
         context.close()
+
+
+def test_a_page_with_charts_opened_first_on_a_fresh_server(tmp_path, browser):
+    """The first visit of a fresh server, in Korean, straight to a page that draws charts: the frame is in
+    the chosen language, and the page waits for the background setup's imports instead of seeing a library
+    half imported ("partially initialized module 'pandas'")."""
+    data = write_mnist(tmp_path / "data").parent.parent
+    with AppServer(data, tmp_path / "runs", tmp_path / "server.log") as server:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.add_init_script(INIT_SCRIPT)
+        page = context.new_page()
+        page.set_default_timeout(WAIT)
+        open_page(page, server.url + "/Feature_Maps?lang=ko")
+        expect(page.locator("[data-testid='stMain'] h1").first).to_have_text(i18n.t("fm.title", "ko"))
+        expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
+        page.wait_for_function(QUIET, arg=1000, timeout=WAIT)
+        assert_rendered(page)
+        context.close()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_lab import explain, projection, sidefiles
+from mnist_lab import explain, i18n, projection, sidefiles
 from mnist_lab.checkpoints import ModelMeta
 from mnist_lab.models import build_model
 from mnist_lab.registry import MODELS
@@ -179,7 +179,8 @@ def test_explain_page_shows_maps_checks_and_look_alikes(tiny_mnist, runs_dir, mo
     at = goto(at, EXPLAIN)
     assert_ok(at, EXPLAIN)
     assert len(at.get("plotly_chart")) == 6  # three maps, each beside its scrambled twin
-    assert "rank correlation" in texts(at.markdown)
+    number = i18n.t("explain.check_help").split("{")[0]  # the rank correlation, in the verdict's tooltip
+    assert any(m.proto.help.startswith(number) for m in at.markdown)
     at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 7)  # the look-alikes, once the index is made
     assert "training digits nearest" in texts(at.markdown)
 

@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from mnist_lab import config, filters, i18n, preprocess, runs
+from mnist_lab import config, filters, i18n, layers, models, preprocess, runs
 from mnist_lab.charts import style
 from mnist_lab.errors import LabError, Message
+from mnist_lab.jobs.launchers import Launcher, RayLauncher
 from mnist_lab.registry import MODELS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +84,10 @@ def test_every_message_key_the_engine_raises_exists():
         ("model.title.", MODELS),
         ("model.desc.", MODELS),
         ("class.fashion.", range(10)),
+        ("train.optimizer.", config.OPTIMIZERS),
+        ("teacher.backend.", [Launcher.backend, RayLauncher.backend]),
+        ("layer.", {type(m).__name__.lower() for name in MODELS for m in models.build_model(name).children()}),
+        ("layer.", [k.lower() for k in layers.FIRST_SHOWN]),
     ],
 )
 def test_families_cover_what_the_engine_can_return(prefix, values):
@@ -106,6 +111,18 @@ def test_chart_labels_and_class_names_translate():
     assert i18n.chart_labels("en")["accuracy"] == style.DEFAULT_LABELS["accuracy"] == "Accuracy"
     assert i18n.class_names("mnist", "ko") == [str(k) for k in range(10)]
     assert i18n.class_names("fashion", "ko")[0] != i18n.class_names("fashion", "en")[0] == "T-shirt/top"
+
+
+def test_states_read_as_labels():
+    """A run's state stands alone in a table cell or a metric: a capital, like the other labels."""
+    assert [i18n.t(f"state.{s}")[0].isupper() for s in runs.STATES] == [True] * len(runs.STATES)
+
+
+def test_a_layer_kind_is_said_in_words_with_its_pytorch_name():
+    assert i18n.layer_kind("Conv2d", "en") == "Conv2d"
+    ko = i18n.translator("ko").layer("Conv2d")
+    assert ko != "Conv2d" and ko.endswith("(Conv2d)")  # the Korean words, the class name to find in the code
+    assert i18n.layer_kind("GRU", "ko") == "GRU"  # a kind no catalog names yet stays as PyTorch calls it
 
 
 def test_t_formats_and_falls_back():

@@ -129,12 +129,10 @@ def test_a_sweep_is_summed_up_in_words():
     )
     flipping = np.eye(10)[[7, 7, 1, 1, 9]]
     said = robustness.summary(values, flipping, "rotate", i18n.class_names("mnist"), tr)
-    chain = "7 (-10° to -5°) → 1 (0° to 5°) → 9 (10° to 10°)"
+    chain = "7 (-10° to -5°) → 1 (0° to 5°) → 9 (10°)"  # a one-step stretch is one value
     assert said == tr("robust.flipped", n=2, chain=chain)
     noisy = np.eye(10)[[1, 2, 1, 2, 1]]
-    assert robustness.summary(values, noisy, "rotate", [str(k) for k in range(10)], tr, most=2).endswith(
-        "2 (-5° to -5°) → …"
-    )
+    assert robustness.summary(values, noisy, "rotate", [str(k) for k in range(10)], tr, most=2).endswith("2 (-5°) → …")
 
 
 # ---------------------------------------------------------------- flips and probabilities

@@ -76,7 +76,7 @@ _NAMES = {
     "drawpad": ("pad",),
     "pages": ("PAGES", "PageInfo", "navigation", "page", "page_info"),
     "train_form": ("model_and_preset", "train_settings"),
-    "training": ("compare_runs", "delete_own_run", "live_run", "watched_run"),
+    "training": ("board_curve", "compare_runs", "delete_own_run", "live_run", "watched_run"),
     "widgets": ("chart", "clicked", "device_name", "error", "figure", "model_title", "run_label", "runs_table"),
 }
 _WHERE = {name: module for module, names in _NAMES.items() for name in names}

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_lab import checkpoints
+from mnist_lab import checkpoints, sidefiles
 
 from .cache import dataset_location, loaded, model_at, mtime_of
 
@@ -124,3 +124,59 @@ def map_places(
             return None
         feats = _map_features(str(path), mtime_of(path), meta.dataset, where, len(saved["labels"]))
     return np.array([projection.place(kind, saved, feats, f) for f in features], np.float64).reshape(-1, 2)
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _home_pictures(where: str | None, model_path: str | None, mtime: tuple | None) -> dict[str, np.ndarray]:
+    from mnist_lab import filters, layers, robustness
+    from mnist_lab.charts import strips
+
+    # real test digits when the dataset is there; a plain font's digits keep Home's cards whole without it
+    digits = loaded("mnist", where).test.images[:15].numpy() if where else strips.glyphs("503194726102418")
+    seven, two = digits[0], digits[1]
+    pictures = {
+        "dataset": strips.digits_card(digits),
+        "filters": strips.edges_card(seven, filters.sobel(seven)[2]),
+        "our_digits": strips.ours_card(strips.glyphs("31415926")),
+        "train": strips.curves_card(),
+        "board": strips.bars_card(),
+        "teacher": strips.rows_card(),
+        "draw": strips.pad_card(strips.glyphs("2", thickness=4)[0]),
+        "explain": strips.evidence_card(seven),
+        "robustness": strips.sweep_card(list(robustness.sweep(two, "rotate", steps=5)[1][1:4])),  # -45°, 0°, 45°
+    }
+    rng = np.random.default_rng(0)  # stand-ins while the shipped model or its saved answers are missing
+    labels = rng.integers(0, 10, 600)
+    answers = np.where(rng.random(600) < 0.9, labels, rng.integers(0, 10, 600))
+    points = rng.normal(size=(600, 2)) + 4 * np.stack([np.cos(labels * 0.63), np.sin(labels * 0.63)], axis=1)
+    confusion, digit_map, maps = (labels, answers), (points, labels), np.stack(filters.sobel(seven))
+    if model_path is not None:
+        model, meta = model_at(model_path, mtime)
+        maps = layers.look_inside(model, seven, meta.normalize, meta.pad)[1][0][2]
+        saved = _saved(model_path, sidefiles.PREDICTIONS)
+        if saved is not None and {"labels", "probabilities"} <= saved.keys():
+            confusion = saved["labels"], saved["probabilities"].argmax(axis=1)
+        saved = _saved(model_path, sidefiles.PROJECTIONS)
+        if saved is not None and {"pca", "labels"} <= saved.keys():
+            digit_map = saved["pca"], saved["labels"]
+    pictures["feature_maps"] = strips.maps_card(seven, maps)
+    pictures["mistakes"] = strips.confusion_card(*confusion)
+    pictures["digit_map"] = strips.scatter_card(*digit_map)
+    return pictures
+
+
+def home_pictures() -> dict[str, np.ndarray]:
+    """A small picture for each page (its nav key -> RGB array), for Home's cards: made once per server
+    from the shipped model and its saved answers, and the test digits when the dataset is installed."""
+    path = checkpoints.default_checkpoint()
+    if not path.is_file():
+        return _home_pictures(dataset_location("mnist"), None, None)
+    return _home_pictures(dataset_location("mnist"), str(path), mtime_of(path))
+
+
+def _saved(checkpoint: str, suffix: str) -> dict | None:
+    try:
+        with np.load(sidefiles.beside(checkpoint, suffix)) as saved:
+            return {k: saved[k] for k in saved.files}
+    except (OSError, ValueError):
+        return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 
 import streamlit as st
 
@@ -26,17 +27,29 @@ def server_setup() -> tasks.Task:
     return tasks.start("server setup", _warm_up)
 
 
+# set once the libraries are imported: a page must not import them while this thread is half-way through
+# (two threads importing the same package at once can see it half made: "partially initialized module")
+_IMPORTED = threading.Event()
+
+
+def libraries_ready(timeout: float = 300) -> None:
+    """Wait until the background setup has imported the libraries (at once after the first seconds)."""
+    _IMPORTED.wait(timeout)
+
+
 def _warm_up(progress) -> None:
-    import torch
+    try:
+        import torch
 
-    torch.set_num_threads(1)
-    import pandas  # noqa: F401 -- tables on most pages
-    import plotly.graph_objects  # noqa: F401 -- every page's charts
+        torch.set_num_threads(1)
+        import pandas  # noqa: F401 -- tables on most pages
+        import plotly.graph_objects  # noqa: F401 -- every page's charts
 
-    from mnist_lab import checkpoints
+        from mnist_lab import checkpoints, evaluate, padink, preprocess  # noqa: F401 -- and Draw's stroke
 
-    from . import background, cache, computed, model_choice, widgets  # noqa: F401 -- the pages' own imports
-
+        from . import background, cache, computed, model_choice, widgets  # noqa: F401 -- the pages' own imports
+    finally:
+        _IMPORTED.set()  # also after a failure: the page then says what is missing
     progress(0.4)
     gc.freeze()
     path = checkpoints.default_checkpoint()
@@ -126,7 +139,8 @@ def sidebar(tr: i18n.Translator) -> None:
             label_visibility="collapsed",
         )
         student_box(tr)
-        from .model_choice import model_picker  # torch and the run list: after the frame is on screen
+        libraries_ready()  # the frame is on screen; the model picker and the page need torch and the rest
+        from .model_choice import model_picker
 
         model_picker(tr)
 

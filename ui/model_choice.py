@@ -13,7 +13,7 @@ from mnist_lab.classdigits.store import DigitsError
 from .cache import class_runs, dataset, default_model_card, model_at, mtime_of, store
 from .class_digits import class_arrays, class_set, digit_store
 from .pages import page
-from .widgets import error, run_label
+from .widgets import error, model_title
 
 DEFAULT_MODEL = "default"
 
@@ -31,8 +31,11 @@ def model_options(tr: i18n.Translator) -> dict[str, str]:
         infos = s.list()
     for info in infos:
         if (s.root / info.run_id / "checkpoint.pt").is_file():
-            acc = f" · {info.test_accuracy:.2%}" if info.test_accuracy is not None else ""
-            out[info.run_id] = f"{run_label(info, tr)} · {tr(f'state.{info.status}')}{acc}"
+            # what tells runs apart first (who, how well): the sidebar's box shows only the start of it
+            acc = f"{info.test_accuracy:.2%}" if info.test_accuracy is not None else None
+            state = None if info.status == "done" else tr(f"state.{info.status}")
+            parts = (info.student, acc, model_title(info.model, tr), state, info.run_id)
+            out[info.run_id] = " · ".join(p for p in parts if p)
     return out
 
 

@@ -17,15 +17,18 @@ from .widgets import error, model_title
 
 def model_and_preset(tr: i18n.Translator) -> tuple[str, str, str | None]:
     """(the model, the preset, the model a fine-tuning preset starts from or None), with the layers of the
-    model that will train beside them: for a fine-tuning preset, the starting model's own."""
-    mcol, tcol = st.columns([2, 3], gap="large")
-    with mcol:
-        model_slot = st.container()  # above the preset, filled once the preset is known
-        presets = list(config.PRESETS)
-        preset = st.selectbox(
-            tr("train.preset"), presets, index=presets.index("fast"), format_func=lambda p: tr(f"train.preset.{p}")
-        )
-        st.caption(tr(f"train.preset_help.{preset}"))
+    model that will train folded under them: for a fine-tuning preset, the starting model's own."""
+    model_slot = st.container()  # above the preset, filled once the preset is known
+    presets = list(config.PRESETS)
+    shown = st.session_state.get("train_preset", "fast")  # what the preset does, behind its "?" (less to read)
+    preset = st.selectbox(
+        tr("train.preset"),
+        presets,
+        index=presets.index("fast"),
+        format_func=lambda p: tr(f"train.preset.{p}"),
+        help=tr(f"train.preset_help.{shown if shown in presets else 'fast'}"),
+        key="train_preset",
+    )
     start_from = None
     with model_slot:
         if config.PRESETS[preset].get("start_from"):
@@ -35,8 +38,9 @@ def model_and_preset(tr: i18n.Translator) -> tuple[str, str, str | None]:
             model = st.selectbox(
                 tr("train.model"), names, index=names.index("lenet5"), format_func=lambda n: model_title(n, tr)
             )
+    # the table of layers folds away: Start and the live chart come first on a projector's screen
+    with st.expander(tr("train.layers_title"), icon=":material/table_rows:"):
         st.caption(tr(f"model.desc.{model}"))
-    with tcol:
         _layers(model, tr)
     return model, preset, start_from
 
@@ -47,7 +51,7 @@ def _layers(model: str, tr: i18n.Translator) -> None:
         [
             {
                 tr("train.col.layer"): r["layer"],
-                tr("train.col.type"): r["type"],
+                tr("train.col.type"): tr.layer(r["type"]),
                 tr("train.col.shape"): " × ".join(map(str, r["output_shape"])),
                 tr("train.col.params"): r["params"],
             }
@@ -66,25 +70,35 @@ def train_settings(model: str, preset: str, start_from: str | None, tr: i18n.Tra
     k = f"{model}_{preset}_{start_from}"  # new widgets (with the preset's values) when any of these changes
     datasets = available_datasets() or ["mnist"]
     with st.form("train_form"):
-        c = st.columns(4)
+        c = st.columns(2)  # two across: the form sits in the page's left column, beside the live chart
         optimizer = c[0].selectbox(
-            tr("train.optimizer"), config.OPTIMIZERS, index=config.OPTIMIZERS.index(p["optimizer"]), key=f"opt_{k}"
+            tr("train.optimizer"),
+            config.OPTIMIZERS,
+            index=config.OPTIMIZERS.index(p["optimizer"]),
+            format_func=lambda o: tr(f"train.optimizer.{o}"),
+            key=f"opt_{k}",
         )
         lr = c[1].number_input(tr("train.lr"), 0.0, 10.0, float(p["lr"]), step=0.001, format="%.4f", key=f"lr_{k}")
-        momentum = c[2].number_input(tr("train.momentum"), 0.0, 1.0, float(p["momentum"]), step=0.05, key=f"mom_{k}")
-        weight_decay = c[3].number_input(
-            tr("train.weight_decay"), 0.0, 1.0, float(p["weight_decay"]), step=1e-4, format="%.5f", key=f"wd_{k}"
-        )
-        c = st.columns(4)
-        batch_size = c[0].number_input(tr("train.batch_size"), 1, 8192, int(p["batch_size"]), key=f"bs_{k}")
-        epochs = c[1].number_input(tr("train.epochs"), 1, config.MAX_EPOCHS, int(p["epochs"]), key=f"ep_{k}")
-        seed = c[2].number_input(tr("train.seed"), 0, 2**31 - 1, 0, key=f"seed_{k}")
-        devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-        device = c[3].selectbox(
-            tr("train.device"), devices, format_func=lambda d: tr(f"train.device.{d}"), key=f"dev_{k}"
-        )
+        c = st.columns(2)  # what a lesson changes first stays in view; the rest folds away
+        epochs = c[0].number_input(tr("train.epochs"), 1, config.MAX_EPOCHS, int(p["epochs"]), key=f"ep_{k}")
+        batch_size = c[1].number_input(tr("train.batch_size"), 1, 8192, int(p["batch_size"]), key=f"bs_{k}")
+        # Start above the folded settings, as Teachable Machine puts "Advanced" under "Train Model"
+        started = st.form_submit_button(tr("train.start"), type="primary", icon=":material/play_arrow:")
         with st.expander(tr("train.more")):
-            c = st.columns(4)
+            c = st.columns(2)
+            momentum = c[0].number_input(
+                tr("train.momentum"), 0.0, 1.0, float(p["momentum"]), step=0.05, key=f"mom_{k}"
+            )
+            weight_decay = c[1].number_input(
+                tr("train.weight_decay"), 0.0, 1.0, float(p["weight_decay"]), step=1e-4, format="%.5f", key=f"wd_{k}"
+            )
+            c = st.columns(2)
+            seed = c[0].number_input(tr("train.seed"), 0, 2**31 - 1, 0, key=f"seed_{k}")
+            devices = ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+            device = c[1].selectbox(
+                tr("train.device"), devices, format_func=lambda d: tr(f"train.device.{d}"), key=f"dev_{k}"
+            )
+            c = st.columns(2)
             normalize = c[0].selectbox(
                 tr("train.normalize"),
                 config.NORMALIZE,
@@ -99,14 +113,14 @@ def train_settings(model: str, preset: str, start_from: str | None, tr: i18n.Tra
                 format_func=lambda s: tr(f"train.schedule.{s}"),
                 key=f"sched_{k}",
             )
-            limit = c[2].number_input(
+            c = st.columns(2)
+            limit = c[0].number_input(
                 tr("train.limit"), 0, 60000, 0, step=1000, help=tr("train.limit_help"), key=f"limit_{k}"
             )
-            dataset = c[3].selectbox(
+            dataset = c[1].selectbox(
                 tr("train.dataset"), datasets, format_func=lambda n: tr(f"data.name.{n}"), key=f"ds_{k}"
             )
             augment = st.checkbox(tr("train.augment"), help=tr("train.augment_help"), key=f"aug_{k}")
-        started = st.form_submit_button(tr("train.start"), type="primary", icon=":material/play_arrow:")
     if not started:
         return None
     return dict(

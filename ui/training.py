@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from mnist_lab import i18n, metrics, runs
-from mnist_lab.charts.training import batch_curves, epoch_curves, runs_overlay
+from mnist_lab.charts.training import batch_curves, enough_epochs, epoch_curves, runs_overlay
 from mnist_lab.jobs.queue import runs_ahead, stop
 
 from .cache import launcher, run_events, store
@@ -67,13 +69,7 @@ def _live(run_id: str, was_active: bool, tr: i18n.Translator) -> None:
                 eta=i18n.duration(last["eta"]) if state == "running" else "0:00",
             ),
         )
-    m = st.columns(4)
-    m[0].metric(tr("train.state"), tr(f"state.{state}"))
-    m[1].metric(tr("train.loss_now"), f"{last['loss']:.4f}" if last else "–")
-    m[2].metric(tr("train.test_acc"), f"{last_epoch['test_acc']:.2%}" if last_epoch else "–")
-    m[3].metric(tr("train.elapsed"), i18n.duration(last["elapsed"]) if last else "–")
-    if status.get("class_accuracy_before") is not None:  # a class_digits run: before and after, side by side
-        _before_after(status, tr)
+    # what to do now, then the curves, then the numbers: the chart stays in the first screen
     if state in runs.ACTIVE:
         if run_id not in st.session_state.get("my_started", []):  # another student's run: theirs (or the teacher's)
             st.caption(tr("train.not_yours"))
@@ -91,7 +87,19 @@ def _live(run_id: str, was_active: bool, tr: i18n.Translator) -> None:
     if last:
         fig = batch_curves(metrics.thin(tail.events), labels=labels(), title=tr("train.batch_chart"))
         chart(fig, f"live_batch_{run_id}")
-    if last_epoch:
+    # two by two: four across a half-page column cut the numbers short
+    m = st.columns(2) + st.columns(2)
+    m[0].metric(tr("train.state"), tr(f"state.{state}"))
+    m[1].metric(tr("train.loss_now"), f"{last['loss']:.4f}" if last else "–")
+    m[2].metric(tr("train.test_acc"), f"{last_epoch['test_acc']:.2%}" if last_epoch else "–")
+    # the run's duration as the runs table below says it, not the trainer's own clock: one time per run
+    started, ended = status.get("started"), status.get("ended")
+    number = (int, float)  # a damaged status.json may hold anything
+    took = ((ended if isinstance(ended, number) else time.time()) - started) if isinstance(started, number) else None
+    m[3].metric(tr("train.col.duration"), i18n.duration(took))
+    if status.get("class_accuracy_before") is not None:  # a class_digits run: before and after, side by side
+        _before_after(status, tr)
+    if enough_epochs(tail.events):  # one epoch is a lone dot: its test accuracy stands in the metrics above
         chart(epoch_curves(tail.events, labels=labels(), title=tr("train.epoch_chart")), f"live_epoch_{run_id}")
     if was_active and state not in runs.ACTIVE:
         st.rerun()  # the run ended: refresh the whole page (table, model list) and stop polling
@@ -181,3 +189,14 @@ def compare_runs(infos: list[runs.RunInfo], tr: i18n.Translator) -> None:
         chart(runs_overlay(curves, metric, labels=labels()), "overlay")
     else:
         st.caption(tr("train.compare_hint"))
+
+
+def board_curve(run_id: str, epochs: int | None) -> tuple[tuple, tuple]:
+    """A run's curve for the class board (charts.board.run_curve): ((), ()) before its first batch, or
+    for a run deleted since the board was listed."""
+    from mnist_lab.charts.board import run_curve
+
+    try:
+        return run_curve(metrics.thin(run_events(run_id)), epochs)
+    except (runs.RunNotFound, runs.BadRunId, OSError):
+        return (), ()

@@ -70,7 +70,7 @@ def runs_table(infos: list[runs.RunInfo], tr: i18n.Translator) -> None:
         [{tr("train.col.student"): i.student or "",
           tr("train.col.run"): i.run_id,
           tr("train.col.model"): model_title(i.model, tr),
-          tr("train.col.preset"): i.preset,
+          tr("train.col.preset"): tr(f"train.preset.{i.preset}") if f"train.preset.{i.preset}" in i18n.EN else i.preset,
           tr("train.col.status"): tr(f"state.{i.status}"),
           tr("train.col.accuracy"): None if i.test_accuracy is None else 100 * i.test_accuracy,
           tr("train.col.class_digits"): None if i.class_accuracy is None else 100 * i.class_accuracy,

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .answers import answer_caption
-from .style import ACCENT, MUTED, _t
+from .style import ACCENT, MUTED, _t, finish, level_title
 
 
 def label_counts(per_label, *, labels: dict | None = None) -> go.Figure:
@@ -18,16 +18,19 @@ def label_counts(per_label, *, labels: dict | None = None) -> go.Figure:
             y=counts,
             text=counts,
             textposition="outside",
+            textangle=0,
             marker_color=[ACCENT if n == 0 else MUTED for n in counts],
             hovertemplate=f"{_t(labels, 'class')} %{{x}}: %{{y}}<extra></extra>",
         )
     )
-    fig.update_layout(
+    fig.add_annotation(level_title(_t(labels, "digits")))
+    return finish(
+        fig,
+        None,
+        headings=1,
         xaxis=dict(title=_t(labels, "class"), type="category"),
-        yaxis=dict(title=_t(labels, "digits"), range=[0, max(1, int(counts.max(initial=0))) * 1.25]),
-        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis=dict(range=[0, max(1, int(counts.max(initial=0))) * 1.25]),
     )
-    return fig
 
 
 def student_counts(names: list[str], counts: list[int], right: list[float] | None = None, *,
@@ -42,17 +45,18 @@ def student_counts(names: list[str], counts: list[int], right: list[float] | Non
             orientation="h",
             text=text,
             textposition="outside",
+            textangle=0,
             marker_color=MUTED,
             cliponaxis=False,
             hovertemplate="%{y}: %{text}<extra></extra>",
         )
     )
-    fig.update_layout(
+    return finish(
+        fig,
+        None,
         xaxis=dict(title=_t(labels, "digits"), range=[0, max([1, *counts]) * 1.35]),
-        yaxis=dict(title=None, autorange="reversed", type="category"),
-        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis=dict(autorange="reversed", type="category", ticklabelstandoff=8),
     )
-    return fig
 
 
 def map_points(coords: np.ndarray, true, predicted, ids, *, labels: dict | None = None) -> go.Scattergl:

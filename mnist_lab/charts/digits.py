@@ -6,13 +6,30 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import ACCENT, DIVERGING, GRAY, MUTED, _captions, _grid_layout, _mosaic, _square, _t, _tile_layer
+from .style import (
+    ACCENT,
+    DIVERGING,
+    GRAY,
+    MIN_TEXT,
+    MUTED,
+    TEXT,
+    _captions,
+    _grid_layout,
+    _mosaic,
+    _square,
+    _t,
+    _tile_layer,
+    class_colour,
+    finish,
+    level_title,
+)
 
 
 def digit_heatmap(
     img: np.ndarray, *, title: str | None = None, labels: dict | None = None, show_values: bool = True
 ) -> go.Figure:
-    """One grey image as a heatmap, each cell labelled with its pixel value."""
+    """One grey image as a heatmap, each cell labelled with its pixel value, at MIN_TEXT: three digits fit
+    a cell of about 24 px, a 28x28 chart about 700 px high."""
     z = np.asarray(img)
     integer = np.issubdtype(z.dtype, np.integer)
     zmin, zmax = (0, 255) if z.dtype == np.uint8 else (float(z.min()), float(z.max()))
@@ -24,7 +41,7 @@ def digit_heatmap(
             zmax=zmax,
             showscale=False,
             texttemplate=("%{z}" if integer else "%{z:.2f}") if show_values else None,
-            textfont=dict(size=8),
+            textfont=dict(size=MIN_TEXT),
             hovertemplate=f"{_t(labels, 'row')} %{{y}}, {_t(labels, 'column')} %{{x}}<br>"
             f"{_t(labels, 'pixel_value')} %{{z}}<extra></extra>",
         )
@@ -41,11 +58,12 @@ def sample_grid(
     title: str | None = None,
     labels: dict | None = None,
     gap: int = 2,
-    caption_size: int = 9,
+    caption_size: int = TEXT,
     footers: list[str] | None = None,
 ) -> go.Figure:
     """Many digits tiled into one heatmap (fast for 64+); clicking a tile selects its index (customdata).
-    Captions go in each tile's top-left corner, footers (a name) in its bottom-left one."""
+    Captions go in each tile's top-left corner, footers (a name) in its bottom-left one, neither under
+    MIN_TEXT."""
     images = np.asarray(images)
     _, h, w = images.shape
     mosaic, xs, ys = _mosaic(images.astype(np.float32), cols, gap)
@@ -71,14 +89,15 @@ def sample_grid(
 def class_counts(
     counts, class_names: list[str] | None = None, *, title: str | None = None, labels: dict | None = None
 ) -> go.Figure:
-    """Bar chart of how many images each class has."""
+    """Bar chart of how many images each class has, each bar in its class's colour."""
     counts = np.asarray(counts)
     names = class_names or [str(i) for i in range(len(counts))]
-    fig = go.Figure(go.Bar(x=names, y=counts, text=counts, textposition="outside", marker_color=MUTED))
-    fig.update_layout(
-        title=title, xaxis_title=_t(labels, "class"), yaxis_title=_t(labels, "count"), xaxis_type="category"
+    colours = [class_colour(k) for k in range(len(counts))]
+    fig = go.Figure(go.Bar(x=names, y=counts, text=counts, textposition="outside", textangle=0, marker_color=colours))
+    fig.add_annotation(level_title(_t(labels, "count")))
+    return finish(
+        fig, title, headings=1, xaxis=dict(title=_t(labels, "class"), type="category"), yaxis=dict(rangemode="tozero")
     )
-    return fig
 
 
 def kernel_heatmap(
@@ -96,19 +115,18 @@ def kernel_heatmap(
             zmid=0,
             showscale=False,
             texttemplate=f"%{{z:.{decimals}f}}",
-            textfont=dict(size=14),
+            textfont=dict(size=TEXT),
             hovertemplate=f"{_t(labels, 'weight')} %{{z:.4f}}<extra></extra>",
         )
     )
-    fig.update_layout(xaxis_showticklabels=False, yaxis_showticklabels=False)
-    return _square(fig, title)
+    return _square(fig, title, xaxis=dict(showticklabels=False), yaxis=dict(showticklabels=False))
 
 
 def _vector(values: np.ndarray, title: str | None, labels: dict | None) -> go.Figure:
     """A 1-D activation (after flatten or a linear layer) as bars."""
     fig = go.Figure(go.Bar(y=values, marker_color=np.where(values >= 0, ACCENT, MUTED)))
-    fig.update_layout(title=title, xaxis_title=_t(labels, "unit"), yaxis_title=_t(labels, "activation"), bargap=0)
-    return fig
+    fig.add_annotation(level_title(_t(labels, "activation")))
+    return finish(fig, title, headings=1, xaxis_title=_t(labels, "unit"), bargap=0)
 
 
 def feature_maps(
@@ -154,8 +172,7 @@ def feature_maps(
         )
     )
     fig.add_trace(_captions(xs, ys, names[:n], "white"))
-    fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
-    return _grid_layout(fig, title, z.shape)
+    return _grid_layout(fig, title, z.shape).update_layout(plot_bgcolor="rgba(0,0,0,0)")
 
 
 def filter_grid(

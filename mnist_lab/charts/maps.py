@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from .answers import answer_caption
 from .classdigits import map_points
-from .style import GRAY, _square, _t
+from .style import GRAY, _square, _t, class_colour, finish
 
 # the evidence's colours over a grey digit: signed (red for, blue against, clear at zero) or magnitude
 _SIGNED = [[0.0, "rgba(33,102,172,0.85)"], [0.5, "rgba(247,247,247,0)"], [1.0, "rgba(178,24,43,0.85)"]]
@@ -25,7 +25,7 @@ def attribution_map(
     fig = go.Figure(go.Heatmap(z=np.asarray(img), colorscale=GRAY, zmin=0, zmax=255, showscale=False, hoverinfo="skip"))
     fig.add_trace(go.Heatmap(
         z=attr, colorscale=_SIGNED if signed else _MAGNITUDE, zmin=-top if signed else 0, zmax=top,
-        colorbar=dict(thickness=10, len=0.8, tickformat=".2g"),
+        colorbar=dict(thickness=12, len=0.8, tickformat=".2g"),
         hovertemplate=f"{_t(labels, 'row')} %{{y}}, {_t(labels, 'column')} %{{x}}<br>"
                       f"{_t(labels, 'evidence')} %{{z:.3g}}<extra></extra>"))  # fmt: skip
     return _square(fig, title)
@@ -43,25 +43,27 @@ def digit_map(
     title: str | None = None,
     labels: dict | None = None,
 ) -> go.Figure:
-    """Test digits as points (WebGL, fast for thousands), a colour per class; mistakes drawn as crosses;
-    the digit just drawn as a star; the class's own digits (ours: coords, labels, answers, ids) as
-    diamonds. customdata is each test point's index in the test set, for selection."""
+    """Test digits as points (WebGL, fast for thousands), in their class's colour; mistakes drawn as black
+    crosses edged in white (they show on a light page and a dark one); the digit just drawn as a star;
+    the class's own digits (ours: coords, labels, answers, ids) as diamonds. customdata is each test
+    point's index in the test set, for selection."""
     coords = np.asarray(coords, np.float32)
     true, predicted = np.asarray(true), np.asarray(predicted)
     names = class_names or [str(k) for k in range(10)]
     by = true if color_by == "true" else predicted
+    by_name = _t(labels, "true") if color_by == "true" else _t(labels, "predicted")
     wrong = true != predicted
     fig = go.Figure()
     for k in range(10):
         pick = np.flatnonzero((by == k) & ~wrong)
         fig.add_trace(go.Scattergl(
             x=coords[pick, 0], y=coords[pick, 1], mode="markers", name=names[k], customdata=pick,
-            marker=dict(size=4, opacity=0.7),
-            hovertemplate=f"{_t(labels, 'true')} {k}<extra>%{{customdata}}</extra>"))  # fmt: skip
+            marker=dict(size=4, opacity=0.7, color=class_colour(k)),
+            hovertemplate=f"{by_name} {k}<extra>%{{customdata}}</extra>"))  # fmt: skip
     pick = np.flatnonzero(wrong)
     fig.add_trace(go.Scattergl(
         x=coords[pick, 0], y=coords[pick, 1], mode="markers", name=_t(labels, "mistake"), customdata=pick,
-        marker=dict(size=8, symbol="x", color="black", line=dict(width=1)),
+        marker=dict(size=9, symbol="x", color="black", line=dict(width=1, color="white")),
         text=[answer_caption(true[i], predicted[i]) for i in pick],
         hovertemplate="%{text}<extra>%{customdata}</extra>"))  # fmt: skip
     if ours is not None and len(ours[0]):
@@ -71,6 +73,4 @@ def digit_map(
             x=[star[0]], y=[star[1]], mode="markers", name=_t(labels, "your_digit"), hoverinfo="name",
             marker=dict(size=22, symbol="star", color="gold", line=dict(width=2, color="black"))))  # fmt: skip
     axis = dict(showticklabels=False, zeroline=False)
-    fig.update_layout(title=title, dragmode="lasso", legend=dict(itemsizing="constant"), xaxis=axis, yaxis=axis,
-                      margin=dict(l=10, r=10, t=40 if title else 10, b=10))  # fmt: skip
-    return fig
+    return finish(fig, title, legend=True, dragmode="lasso", xaxis=axis, yaxis=axis)
