@@ -1,7 +1,8 @@
 """MNIST Lab: `streamlit run app.py`. The frame around every page: the server process's one-time setup,
 the session's language, the page list, the page config, the sidebar (language switch, student's name,
-model in use), then the page's own title and introduction from the catalog. The pages in pages/ hold
-only their content."""
+model in use), then the page's own title and introduction from the catalog. The pages in app_pages/ hold
+only their content. (The folder is not called pages/: Streamlit would start in its older multipage mode, and
+a fresh server's first visitor would see its own list of the files, in English, before the frame's.)"""
 
 import streamlit as st
 

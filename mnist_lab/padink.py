@@ -98,5 +98,5 @@ def message_for(sheet: np.ndarray, n: int = 1, strokes: int = 1) -> dict | None:
     size = (max(1, round(crop.shape[1] * k * scale)), max(1, round(crop.shape[0] * k * scale)))
     crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
     png = cv2.imencode(".png", crop)[1].tobytes()
-    box = [int(x0 * k), int(y0 * k), int(round((x1 - x0) * k)), int(round((y1 - y0) * k))]
+    box = [int(x0 * k), int(y0 * k), round((x1 - x0) * k), round((y1 - y0) * k)]
     return {"png": _PREFIX + base64.b64encode(png).decode(), "box": box, "pad": PAD, "strokes": strokes, "n": n}

@@ -110,19 +110,19 @@ def write_mnist(
 
 TIMEOUT = 60
 PAGE_TITLES = {  # page file -> its title key (the frame shows {texts}.title above the page)
-    "pages/0_Home.py": "home.title",
-    "pages/1_Dataset.py": "dataset.title",
-    "pages/2_Filters.py": "filters.title",
-    "pages/12_Our_Digits.py": "ours.title",
-    "pages/3_Train.py": "train.title",
-    "pages/6_Mistakes.py": "mistakes.title",
-    "pages/7_Feature_Maps.py": "fm.title",
-    "pages/8_Draw.py": "draw.title",
-    "pages/4_Class_Board.py": "board.title",
-    "pages/5_Teacher.py": "teacher.title",
-    "pages/9_Explain.py": "explain.title",
-    "pages/10_Digit_Map.py": "dmap.title",
-    "pages/11_Robustness.py": "robust.title",
+    "app_pages/0_Home.py": "home.title",
+    "app_pages/1_Dataset.py": "dataset.title",
+    "app_pages/2_Filters.py": "filters.title",
+    "app_pages/12_Our_Digits.py": "ours.title",
+    "app_pages/3_Train.py": "train.title",
+    "app_pages/6_Mistakes.py": "mistakes.title",
+    "app_pages/7_Feature_Maps.py": "fm.title",
+    "app_pages/8_Draw.py": "draw.title",
+    "app_pages/4_Class_Board.py": "board.title",
+    "app_pages/5_Teacher.py": "teacher.title",
+    "app_pages/9_Explain.py": "explain.title",
+    "app_pages/10_Digit_Map.py": "dmap.title",
+    "app_pages/11_Robustness.py": "robust.title",
 }
 
 

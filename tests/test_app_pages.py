@@ -65,8 +65,8 @@ def test_every_page_survives_a_missing_dataset(tmp_path, monkeypatch, runs_dir, 
 
 
 def test_dataset_page_widgets_and_sample(tiny_mnist, runs_dir):
-    at = goto(start(), "pages/1_Dataset.py")
-    assert_ok(at, "pages/1_Dataset.py")
+    at = goto(start(), "app_pages/1_Dataset.py")
+    assert_ok(at, "app_pages/1_Dataset.py")
     index = by_label(at.number_input, "dataset.index")
     assert index.value == 0
     by_label(at.selectbox, "dataset.class_filter").set_value(3)
@@ -83,8 +83,8 @@ def test_dataset_page_widgets_and_sample(tiny_mnist, runs_dir):
 
 
 def test_filters_page_kernel_stride_padding(tiny_mnist, runs_dir):
-    at = goto(start(), "pages/2_Filters.py")
-    assert_ok(at, "pages/2_Filters.py")
+    at = goto(start(), "app_pages/2_Filters.py")
+    assert_ok(at, "app_pages/2_Filters.py")
     by_label(at.slider, "filters.stride").set_value(2)
     by_label(at.slider, "filters.padding").set_value(1)
     at.run()
@@ -94,7 +94,7 @@ def test_filters_page_kernel_stride_padding(tiny_mnist, runs_dir):
 
 
 def test_train_page_refuses_bad_settings(tiny_mnist, runs_dir):
-    at = goto(start(), "pages/3_Train.py")
+    at = goto(start(), "app_pages/3_Train.py")
     by_label(at.number_input, "train.lr").set_value(0.0)
     by_label(at.button, "train.start").click()
     at.run()
@@ -105,8 +105,8 @@ def test_train_page_refuses_bad_settings(tiny_mnist, runs_dir):
 
 @pytest.mark.slow
 def test_train_page_runs_a_short_training_to_the_end(tiny_mnist, runs_dir):
-    at = goto(start(name="Ana"), "pages/3_Train.py")
-    assert_ok(at, "pages/3_Train.py")
+    at = goto(start(name="Ana"), "app_pages/3_Train.py")
+    assert_ok(at, "app_pages/3_Train.py")
     assert models.summary("lenet5")[0]["layer"] in at.dataframe[0].value.to_string()
     by_label(at.number_input, "train.epochs").set_value(2)
     by_label(at.number_input, "train.batch_size").set_value(50)
@@ -145,8 +145,8 @@ def test_mistakes_page_evaluates_an_older_run_once_in_the_background(tiny_mnist,
 
     at = start()
     at.session_state["model_choice"] = model_run
-    at = goto(at, "pages/6_Mistakes.py")
-    assert_ok(at, "pages/6_Mistakes.py")
+    at = goto(at, "app_pages/6_Mistakes.py")
+    assert_ok(at, "app_pages/6_Mistakes.py")
     checkpoint = runs.RunStore(runs_dir).get(model_run).checkpoint_path()
     at = wait_for_evaluation(at)
     assert {m.label: m.value for m in at.metric}[i18n.t("mistakes.test_images")] == "100"
@@ -158,18 +158,18 @@ def test_mistakes_page_evaluates_an_older_run_once_in_the_background(tiny_mnist,
 def test_model_pages_use_the_chosen_run(tiny_mnist, runs_dir, model_run):
     at = start()
     at.session_state["model_choice"] = model_run
-    at = goto(at, "pages/6_Mistakes.py")
-    assert_ok(at, "pages/6_Mistakes.py")
+    at = goto(at, "app_pages/6_Mistakes.py")
+    assert_ok(at, "app_pages/6_Mistakes.py")
     at = wait_for_evaluation(at)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[i18n.t("mistakes.test_images")] == "100"
-    at = goto(at, "pages/7_Feature_Maps.py")
-    assert_ok(at, "pages/7_Feature_Maps.py")
+    at = goto(at, "app_pages/7_Feature_Maps.py")
+    assert_ok(at, "app_pages/7_Feature_Maps.py")
     # the strip of layers, the layer it opens (its filters and maps), the input and the probabilities
     assert len(at.get("plotly_chart")) == 1 + 2 + 2
     assert "c1" in at.dataframe[0].value.to_string()
-    at = goto(at, "pages/8_Draw.py")
-    assert_ok(at, "pages/8_Draw.py")
+    at = goto(at, "app_pages/8_Draw.py")
+    assert_ok(at, "app_pages/8_Draw.py")
     [pad] = [e for e in at.main if getattr(e, "type", "") == "bidi_component"]
     assert pad.key == "pad" and pad.proto.component_name.endswith("pad")
     assert i18n.t("reason.blank") in texts(at.info)  # an empty pad asks for a digit, kindly
@@ -180,16 +180,16 @@ def test_feature_maps_show_the_last_drawn_digit(tiny_mnist, runs_dir, model_run)
     at.session_state["model_choice"] = model_run
     at.session_state["drawn_digit"] = np.zeros((28, 28), np.uint8)
     at.session_state["digit_source"] = "drawn"
-    at = goto(at, "pages/7_Feature_Maps.py")
-    assert_ok(at, "pages/7_Feature_Maps.py")
+    at = goto(at, "app_pages/7_Feature_Maps.py")
+    assert_ok(at, "app_pages/7_Feature_Maps.py")
     assert not at.number_input  # no test-image index for a drawn digit
 
 
 def test_a_deleted_run_falls_back_to_the_default_model(tiny_mnist, runs_dir):
     at = start()
     at.session_state["model_choice"] = "../escape"
-    at = goto(at, "pages/6_Mistakes.py")
-    assert_ok(at, "pages/6_Mistakes.py")
+    at = goto(at, "app_pages/6_Mistakes.py")
+    assert_ok(at, "app_pages/6_Mistakes.py")
     assert at.session_state["model_choice"] == "default"
 
 
@@ -205,5 +205,5 @@ def test_korean_holds_on_every_page(tiny_mnist, runs_dir):
 def test_query_parameter_picks_korean(tiny_mnist, runs_dir):
     at = start(lang="ko")
     assert_ok(at, HOME, "ko")
-    at = goto(at, "pages/8_Draw.py")
-    assert_ok(at, "pages/8_Draw.py", "ko")
+    at = goto(at, "app_pages/8_Draw.py")
+    assert_ok(at, "app_pages/8_Draw.py", "ko")

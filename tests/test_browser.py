@@ -212,7 +212,7 @@ def test_korean_switch_carries_to_other_pages(app, page):
 
 def test_a_link_to_a_page_works_on_a_fresh_server(tmp_path, browser):
     """A bookmarked page opened as the first visit of a new server: Streamlit matches the address
-    against the pages/ files before app.py has run once, so a page named otherwise said 'Page not
+    against the app_pages/ files before app.py has run once, so a page named otherwise said 'Page not
     found' over an invisible layer that swallowed every stroke on the canvas."""
     data = write_mnist(tmp_path / "data").parent.parent
     with AppServer(data, tmp_path / "runs", tmp_path / "server.log") as server:

@@ -14,7 +14,7 @@ from mnist_lab.jobs.limits import ClassSettings
 from mnist_lab.jobs.queue import enqueue, queued
 from tests.helpers import assert_ok, by_label, goto, start, texts
 
-BOARD, TEACHER, TRAIN = "pages/4_Class_Board.py", "pages/5_Teacher.py", "pages/3_Train.py"
+BOARD, TEACHER, TRAIN = "app_pages/4_Class_Board.py", "app_pages/5_Teacher.py", "app_pages/3_Train.py"
 
 
 def _run(

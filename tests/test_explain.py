@@ -15,7 +15,7 @@ from mnist_lab.models import build_model
 from mnist_lab.registry import MODELS
 from tests.helpers import assert_ok, goto, optional_import, rerun_until, start, synthetic_digits, texts, wait_until
 
-EXPLAIN, DMAP = "pages/9_Explain.py", "pages/10_Digit_Map.py"
+EXPLAIN, DMAP = "app_pages/9_Explain.py", "app_pages/10_Digit_Map.py"
 
 
 def _model(name: str, seed: int = 0):

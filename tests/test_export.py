@@ -152,7 +152,7 @@ def test_cli_exports_a_run(model_run, runs_dir, tmp_path, capsys):
 def test_train_page_offers_the_watched_run_as_onnx(model_run, lang):
     at = start(lang=lang)
     at.session_state["watch_run"] = model_run
-    at = goto(at, "pages/3_Train.py")
+    at = goto(at, "app_pages/3_Train.py")
     assert not at.exception, at.exception
     [button] = at.get("download_button")
     assert button.label == i18n.t("train.onnx_download", lang)

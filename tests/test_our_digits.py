@@ -25,8 +25,8 @@ from mnist_lab.classdigits.store import Digits, DigitsError, DigitStore, default
 from mnist_lab.jobs.limits import ClassSettings
 from tests.helpers import assert_ok, by_label, draw_on_pad, goto, rerun_until, start, synthetic_digits, texts
 
-OURS, DRAW, TEACHER = "pages/12_Our_Digits.py", "pages/8_Draw.py", "pages/5_Teacher.py"
-HOME, EXPLAIN, DMAP = "pages/0_Home.py", "pages/9_Explain.py", "pages/10_Digit_Map.py"
+OURS, DRAW, TEACHER = "app_pages/12_Our_Digits.py", "app_pages/8_Draw.py", "app_pages/5_Teacher.py"
+HOME, EXPLAIN, DMAP = "app_pages/0_Home.py", "app_pages/9_Explain.py", "app_pages/10_Digit_Map.py"
 STUDENTS = ("Ana", "Ben", None)
 
 
@@ -249,7 +249,7 @@ def test_a_damaged_file_is_said_in_words_and_the_rest_of_the_app_works(tiny_mnis
     at.run()
     assert not at.exception and texts(at.error) == f"{i18n.t('ours.add_failed')} {corrupt}"
 
-    for page in (HOME, EXPLAIN, DMAP, "pages/6_Mistakes.py"):
+    for page in (HOME, EXPLAIN, DMAP, "app_pages/6_Mistakes.py"):
         at = goto(at, page)
         assert_ok(at, page)
         assert not at.error, (page, texts(at.error))

@@ -12,7 +12,7 @@ from mnist_lab import i18n, padink, preprocess
 from mnist_lab.images import ImageError
 from tests.helpers import assert_ok, draw_on_pad, goto, start
 
-DRAW = "pages/8_Draw.py"
+DRAW = "app_pages/8_Draw.py"
 
 
 def _seven(side: int = 280) -> np.ndarray:

@@ -20,7 +20,7 @@ from mnist_lab.models import build_model
 from mnist_lab.registry import MODELS
 from tests.helpers import assert_ok, by_label, goto, start, texts
 
-PAGE = "pages/11_Robustness.py"
+PAGE = "app_pages/11_Robustness.py"
 
 
 def _bar() -> np.ndarray:

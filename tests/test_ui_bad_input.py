@@ -37,8 +37,9 @@ from tests.helpers import (
     write_mnist,
 )
 
-HOME, FILTERS, DRAW, TRAIN = "pages/0_Home.py", "pages/2_Filters.py", "pages/8_Draw.py", "pages/3_Train.py"
-MODEL_PAGES = ["pages/6_Mistakes.py", "pages/7_Feature_Maps.py", DRAW]
+HOME, FILTERS = "app_pages/0_Home.py", "app_pages/2_Filters.py"
+DRAW, TRAIN = "app_pages/8_Draw.py", "app_pages/3_Train.py"
+MODEL_PAGES = ["app_pages/6_Mistakes.py", "app_pages/7_Feature_Maps.py", DRAW]
 
 
 # ---------------------------------------------------------------- pictures
@@ -533,8 +534,8 @@ def test_damaged_checkpoint_is_refused(tiny_mnist, runs_dir):
     bad = _run_with_checkpoint(runs_dir, lambda p: p.write_bytes(b"PK\x03\x04 half a zip file"))
     at = start()
     at.session_state["model_choice"] = bad
-    at = goto(at, "pages/6_Mistakes.py")
-    assert_ok(at, "pages/6_Mistakes.py")
+    at = goto(at, "app_pages/6_Mistakes.py")
+    assert_ok(at, "app_pages/6_Mistakes.py")
     assert (
         texts(at.error) == f"{i18n.t('model.unreadable')} checkpoint.pt: refused to load (damaged or not a checkpoint)"
     )

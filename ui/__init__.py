@@ -1,10 +1,9 @@
 """The Streamlit side of MNIST Lab: what the pages share that needs Streamlit.
 
-Streamlit lives here, in app.py and in pages/ only; `mnist_lab/` never imports it. One job per module:
+Streamlit lives here, in app.py and in app_pages/ only; `mnist_lab/` never imports it. One job per module:
 
 - pages: the page list (`PAGES`), the sidebar's entries and the addresses;
 - frame: the server's one-time setup, the language, the sidebar, the student's name;
-- legacy_pages: the one workaround for Streamlit's older multipage mode;
 - cache: datasets, checkpoints and the run listing, loaded once per server process for every session;
 - model_choice: the model every page uses, and the digit the model pages look at;
 - computed: per-model results for one digit (layers, maps, sweeps, ONNX), made once and shared;

@@ -10,8 +10,6 @@ import streamlit as st
 from mnist_lab import i18n, runs, tasks
 from mnist_lab.errors import LabError
 
-from .legacy_pages import run_inside_the_frame
-
 
 @st.cache_resource(show_spinner=False)
 def server_setup() -> tasks.Task:
@@ -100,9 +98,7 @@ def _on_language_change() -> None:
 
 
 def translator() -> i18n.Translator:
-    """A page's translator; the page is first put inside the frame when Streamlit ran it on its own
-    (legacy_pages)."""
-    run_inside_the_frame()
+    """A page's translator: the frame's."""
     return language()
 
 

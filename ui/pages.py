@@ -20,26 +20,24 @@ class PageInfo(NamedTuple):
 
     @property
     def url(self) -> str:
-        """Its address: the file name without its number ('pages/8_Draw.py' -> 'Draw'). This is the name
-        Streamlit itself gives a file in pages/, which it uses for a link opened before the app has run
-        once: any other name made the first visit of a fresh server say 'Page not found'."""
+        """Its address: the file name without its number ('app_pages/8_Draw.py' -> 'Draw')."""
         return re.sub(r"^\d+_", "", Path(self.file).stem)
 
 
 PAGES = [  # in lesson order
-    PageInfo("pages/0_Home.py", "home", "home", ":material/home:", ""),
-    PageInfo("pages/1_Dataset.py", "dataset", "dataset", ":material/grid_view:", "data"),
-    PageInfo("pages/2_Filters.py", "filters", "filters", ":material/blur_on:", "data"),
-    PageInfo("pages/12_Our_Digits.py", "our_digits", "ours", ":material/photo_library:", "data"),
-    PageInfo("pages/3_Train.py", "train", "train", ":material/model_training:", "training"),
-    PageInfo("pages/4_Class_Board.py", "board", "board", ":material/leaderboard:", "training"),
-    PageInfo("pages/5_Teacher.py", "teacher", "teacher", ":material/school:", "training"),
-    PageInfo("pages/6_Mistakes.py", "mistakes", "mistakes", ":material/error:", "model"),
-    PageInfo("pages/7_Feature_Maps.py", "feature_maps", "fm", ":material/layers:", "model"),
-    PageInfo("pages/8_Draw.py", "draw", "draw", ":material/draw:", "model"),
-    PageInfo("pages/9_Explain.py", "explain", "explain", ":material/psychology_alt:", "model"),
-    PageInfo("pages/10_Digit_Map.py", "digit_map", "dmap", ":material/scatter_plot:", "model"),
-    PageInfo("pages/11_Robustness.py", "robustness", "robust", ":material/tune:", "model"),
+    PageInfo("app_pages/0_Home.py", "home", "home", ":material/home:", ""),
+    PageInfo("app_pages/1_Dataset.py", "dataset", "dataset", ":material/grid_view:", "data"),
+    PageInfo("app_pages/2_Filters.py", "filters", "filters", ":material/blur_on:", "data"),
+    PageInfo("app_pages/12_Our_Digits.py", "our_digits", "ours", ":material/photo_library:", "data"),
+    PageInfo("app_pages/3_Train.py", "train", "train", ":material/model_training:", "training"),
+    PageInfo("app_pages/4_Class_Board.py", "board", "board", ":material/leaderboard:", "training"),
+    PageInfo("app_pages/5_Teacher.py", "teacher", "teacher", ":material/school:", "training"),
+    PageInfo("app_pages/6_Mistakes.py", "mistakes", "mistakes", ":material/error:", "model"),
+    PageInfo("app_pages/7_Feature_Maps.py", "feature_maps", "fm", ":material/layers:", "model"),
+    PageInfo("app_pages/8_Draw.py", "draw", "draw", ":material/draw:", "model"),
+    PageInfo("app_pages/9_Explain.py", "explain", "explain", ":material/psychology_alt:", "model"),
+    PageInfo("app_pages/10_Digit_Map.py", "digit_map", "dmap", ":material/scatter_plot:", "model"),
+    PageInfo("app_pages/11_Robustness.py", "robustness", "robust", ":material/tune:", "model"),
 ]
 
 
@@ -61,6 +59,6 @@ def page_info(page) -> PageInfo:
 
 
 def page(nav: str) -> str:
-    """The file of the page with this nav key ('draw' -> 'pages/8_Draw.py'), for st.page_link and
+    """The file of the page with this nav key ('draw' -> 'app_pages/8_Draw.py'), for st.page_link and
     st.switch_page: a page's file is written once, in PAGES."""
     return next(p.file for p in PAGES if p.nav == nav)

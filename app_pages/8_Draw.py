@@ -87,4 +87,5 @@ def pad_and_answer() -> None:
         for col, (key, stage) in zip(st.columns(len(recipe.STAGES)), prepared.shown_stages()):
             col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
+
 pad_and_answer()
