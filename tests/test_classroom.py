@@ -123,11 +123,11 @@ def test_board_shows_every_run_with_names_as_text(tiny_mnist, runs_dir):
     _run(store, "שרה", "done", 0.975, model="mlp")
     at = goto(start(), BOARD)
     assert_ok(at, BOARD)
-    table = at.dataframe[0].value
+    table = at.table[0].value  # a plain table in large type, for a projector
     assert html in table[i18n.t("train.col.student")].tolist()  # a plain cell: shown as typed, never run
     assert "שרה" in table[i18n.t("train.col.student")].tolist()
     assert table[i18n.t("board.col.best")].tolist().count("★") == 2
-    assert len(at.get("plotly_chart")) == 1  # accuracy against the learning rate
+    assert len(at.get("plotly_chart")) == 1  # accuracy against the learning rate (these runs have no curves)
     assert "<script>" not in texts(at.markdown)
 
 

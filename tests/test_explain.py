@@ -178,10 +178,10 @@ def test_explain_page_shows_maps_checks_and_look_alikes(tiny_mnist, runs_dir, mo
     at.session_state["model_choice"] = model_run
     at = goto(at, EXPLAIN)
     assert_ok(at, EXPLAIN)
-    assert len(at.get("plotly_chart")) == 6  # three maps, each beside its scrambled twin
+    assert len(at.get("plotly_chart")) == 7  # the digit, and three maps each beside its scrambled twin
     number = i18n.t("explain.check_help").split("{")[0]  # the rank correlation, in the verdict's tooltip
     assert any(m.proto.help.startswith(number) for m in at.markdown)
-    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 7)  # the look-alikes, once the index is made
+    at = rerun_until(at, lambda a: len(a.get("plotly_chart")) == 8)  # the look-alikes, once the index is made
     assert "training digits nearest" in texts(at.markdown)
 
 
@@ -208,7 +208,7 @@ def test_explain_page_for_an_mlp_says_why_there_is_no_gradcam(tiny_mnist, runs_d
     at = goto(at, EXPLAIN)
     assert_ok(at, EXPLAIN)
     assert "Grad-CAM needs a convolution" in texts(at.info)
-    assert len(at.get("plotly_chart")) == 4
+    assert len(at.get("plotly_chart")) == 5  # the digit, two maps and their scrambled twins
 
 
 def test_explain_page_in_korean_and_with_a_deleted_run(tiny_mnist, runs_dir):

@@ -473,7 +473,7 @@ def test_damaged_run_folder_shows_what_it_can(tiny_mnist, runs_dir, damage):
     assert_ok(at, TRAIN)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics[i18n.t("train.test_acc")] == "25.00%"  # the good lines are read, the broken ones skipped
-    assert len(at.get("plotly_chart")) >= 2
+    assert len(at.get("plotly_chart")) >= 1  # the batches (the epoch chart waits for a second epoch)
     if damage == "wrong_types":  # a readable state with unusable fields: shown without them
         assert metrics[i18n.t("train.state")] == i18n.t("state.done")
     else:
