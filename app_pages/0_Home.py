@@ -5,6 +5,7 @@ import streamlit as st
 
 import ui
 from mnist_lab import data, i18n
+from mnist_lab.charts import answers
 
 CARDS_PER_ROW = 4
 
@@ -83,6 +84,13 @@ if card:
     ):
         if isinstance(card.get(key), (int, float)):
             col.metric(tr(label), f"{card[key]:.2%}", help=tr(f"{label}_help"))
+    shipped = ui.load_choice(ui.DEFAULT_MODEL, tr) if ui.dataset_location("mnist") else None
+    result = ui.evaluation(shipped[2], shipped[1], tr) if shipped else None
+    if result is not None:  # also brings plotly's JavaScript into the browser: the next page's charts come at once
+        ev, _ = result
+        classes = i18n.class_names(shipped[1].dataset, tr.lang)
+        st.markdown(f"**{tr('mistakes.errors_title')}**")
+        ui.chart(ui.figure(answers.class_errors, ev.confusion, classes, labels=ui.labels(), height=260), "home_errors")
     if card.get("command"):
         with st.expander(tr("home.card_title")):
             st.caption(

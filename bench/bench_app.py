@@ -294,9 +294,25 @@ async def part_cold(browser, args, tmp: Path, root: Path, path: str, first: str 
     first="/": another session has opened the home page first (what a lesson does: the server has
     imported its libraries, but this page has computed and cached nothing); first=path: another
     session has opened this very page (the server has it all cached: what is left is the browser's
-    own work, loading Streamlit's and plotly's scripts into a fresh profile and drawing)."""
+    own work, loading Streamlit's and plotly's scripts into a fresh profile and drawing). first="click":
+    one session opens Home and clicks the page's link in the sidebar (the time from the click)."""
     name = f"{root.name}_{(first or 'bare').strip('/') or 'home'}"
     with AppServer(Path(args.data), tmp / f"cold_runs_{name}", tmp / f"cold_{name}.log", root=root) as server:
+        if first == "click":  # a student on Home clicks the page in the sidebar: the issue's case
+            context = await session_context(browser)
+            page = await new_page(context)
+            await open_app(page, server.url)
+            await page.wait_for_function(QUIET, arg=500, timeout=WAIT)
+            title = next(f"{p.texts}.title" for p in PAGES if p.url == path.strip("/"))
+            t0 = time.perf_counter()
+            await page.locator(NAV_LINK).nth(TITLES.index(title)).click()
+            await page.locator("[data-testid='stMain'] [data-testid='stPlotlyChart']").first.wait_for(timeout=WAIT)
+            first_chart = time.perf_counter() - t0
+            await page.wait_for_function(SETTLED, timeout=WAIT)
+            settled = time.perf_counter() - t0
+            await context.close()
+            return {"checkout": str(root), "page": path, "visited_first": "clicked from Home",
+                    "first_chart_s": round(first_chart, 2), "settled_s": round(settled, 2)}  # fmt: skip
         if first is not None:
             context = await session_context(browser)
             page = await new_page(context)
@@ -555,7 +571,7 @@ async def bench(args, tmp: Path) -> dict:
             checkouts = [ROOT] + ([Path(args.compare_with).resolve()] if args.compare_with else [])
             out["cold"] = [
                 await guarded(part_cold(browser, args, tmp, root, "/Mistakes", first), 300)
-                for first in (None, "/", "/Mistakes")
+                for first in ("click", None, "/", "/Mistakes")
                 for root in checkouts
             ]
             await browser.close()
