@@ -15,14 +15,16 @@ classes = i18n.class_names(meta.dataset, tr.lang)
 
 # ---------------------------------------------------------------- the digit and the change, then the chart
 img, label = ui.pick_digit(tr, meta, "robust")
-kind = st.session_state.get("robust_kind", robustness.KINDS[0])
+# the control keeps one key (a key made from its value lost every second click); what it says is also kept
+# under robust_kind, which outlives the control when the student visits another page
+kind = st.session_state.get("_robust_kind") or st.session_state.get("robust_kind")
 kind = kind if kind in robustness.KINDS else robustness.KINDS[0]
+st.session_state["_robust_kind"] = kind
 kind = (
     st.segmented_control(  # the page's width: in a column its last choice was cut off
         tr("robust.kind"),
         robustness.KINDS,
-        default=kind,
-        key=f"_robust_kind_{kind}",
+        key="_robust_kind",
         format_func=lambda k: tr(f"robust.kind.{k}"),
         help=tr(f"robust.how.{kind}"),
     )

@@ -54,7 +54,7 @@ OLD_TITLES = ["home.title", "dataset.title", "filters.title", "train.title", "mi
 
 
 def titles_of(root: Path) -> list[str]:
-    return TITLES if (Path(root) / "pages" / "0_Home.py").exists() else OLD_TITLES
+    return TITLES if any((Path(root) / d / "0_Home.py").exists() for d in ("app_pages", "pages")) else OLD_TITLES
 
 
 RUN_ID = re.compile(r"\d{8}-\d{6}-[a-z0-9_]+-[0-9a-f]{4}")
@@ -323,6 +323,8 @@ async def part_cold(browser, args, tmp: Path, root: Path, path: str, first: str 
         page = await new_page(context)
         t0 = time.perf_counter()
         await page.goto(server.url + path)
+        await page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=WAIT)
+        title = time.perf_counter() - t0  # the frame: is the page blank until everything has loaded?
         await page.locator("[data-testid='stPlotlyChart']").first.wait_for(timeout=WAIT)
         first_chart = time.perf_counter() - t0
         await page.wait_for_function(SETTLED, timeout=WAIT)
@@ -332,6 +334,7 @@ async def part_cold(browser, args, tmp: Path, root: Path, path: str, first: str 
         "checkout": str(root),
         "page": path,
         "visited_first": first,
+        "title_s": round(title, 2),
         "first_chart_s": round(first_chart, 2),
         "settled_s": round(settled, 2),
     }

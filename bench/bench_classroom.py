@@ -239,8 +239,49 @@ async def browser_session(url: str, strokes: int, think: float) -> dict:
     return {"stroke_to_probabilities_on_screen_ms": dist(shown), "answers": answers, "problems": problems}
 
 
+# the frames every script-thread sample sits in: a thread, Streamlit's script runner, a page's exec
+WRAPPERS = ("threading.py", "script_runner.py", "exec_code.py", "fragment.py", "<module>", "app.py", "navigation.py")
+
+
+def profile_summary(raw: Path, top: int = 12) -> dict:
+    """py-spy's raw samples of the server's script threads: where their time went (inclusive, by function),
+    and the share of samples that were in a script at all."""
+    from collections import Counter
+
+    inclusive, total, scripts = Counter(), 0, 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        if "_run_script" not in stack:
+            continue
+        scripts += int(count)
+        for frame in set(stack.split(";")):
+            name = frame.split(" (")[0]
+            where = frame.rsplit("/", 1)[-1].rstrip(")")
+            inclusive[f"{name} ({where.split(':')[0]})"] += int(count)
+    return {
+        "samples": total,
+        "in_scripts": scripts,
+        "top_inclusive_share_of_script_time": [
+            (k, round(v / max(1, scripts), 3))
+            for k, v in inclusive.most_common()
+            if not any(f"({f}" in k for f in WRAPPERS)  # every sample is inside these
+        ][:top],
+    }
+
+
 async def run_sessions(
-    server: AppServer, rec: dict, n: int, strokes: int, think: float, ramp: float, timeout: float, browser: bool = False
+    server: AppServer,
+    rec: dict,
+    n: int,
+    strokes: int,
+    think: float,
+    ramp: float,
+    timeout: float,
+    browser: bool = False,
+    profile: Path | None = None,
 ) -> dict:
     """n sessions at once (started ramp seconds apart); all stay connected until every one is done.
 
@@ -255,10 +296,24 @@ async def run_sessions(
         await asyncio.sleep(i * ramp)
         return await one_session(server.url, rec, strokes, think, timeout, i)
 
+    spy = None
+    if profile is not None:  # py-spy samples the live server (pip install py-spy)
+        import subprocess
+
+        spy = subprocess.Popen(
+            ["py-spy", "record", "-p", str(server.proc.pid), "-f", "raw", "-r", "100", "-o", str(profile)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     student = asyncio.create_task(browser_session(server.url, strokes, max(think, 1.0))) if browser else None
     results = await asyncio.gather(*(later(i) for i in range(n - 1 if browser else n)))
     in_browser = await student if student else None
     elapsed = time.perf_counter() - t0
+    if spy is not None:
+        import signal
+
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
     server_cores = (cpu_seconds(server.proc.pid) - cpu0) / elapsed
     await asyncio.sleep(1)
     rss_connected = server.rss_kb()  # every session still open, all idle
@@ -292,6 +347,7 @@ async def run_sessions(
         "rss_all_connected_idle_mb": round(rss_connected / 1024, 1),
         "rss_after_disconnect_mb": round(server.rss_kb() / 1024, 1),
         **({"browser_session": in_browser} if in_browser else {}),
+        **({"profile": profile_summary(profile)} if profile is not None and profile.is_file() else {}),
     }
 
 
@@ -314,7 +370,10 @@ async def compare(args, tmp: Path) -> dict:
             rec = await record(server)  # page ids are made from the checkout's paths: record on each
             rec = {k: [(s, clean(f)) for s, f in v] for k, v in rec.items()}
             one = await run_sessions(server, rec, 1, args.strokes, 0, 0, args.timeout)
-            many = await run_sessions(server, rec, args.sessions, args.strokes, args.think, args.ramp, args.timeout)
+            spy = tmp / f"profile{i}.txt" if args.profile else None
+            many = await run_sessions(
+                server, rec, args.sessions, args.strokes, args.think, args.ramp, args.timeout, profile=spy
+            )
             out[name].append(
                 {
                     "one_session_prediction_ms": one["prediction_ms"],
@@ -329,8 +388,10 @@ async def compare(args, tmp: Path) -> dict:
                             "wall_s",
                             "server_cpu_cores",
                             "rss_all_connected_idle_mb",
+                            "rss_peak_mb",
                         )
                     },
+                    **({"profile": many["profile"]} if "profile" in many else {}),
                 }
             )
     p50 = {k: [r["classroom_prediction_ms"]["p50"] for r in out[k]] for k in ("this", "other")}
@@ -392,6 +453,7 @@ def main() -> int:
         metavar="CHECKOUT",
         help="instead: the same load on this checkout and on another one, side by side",
     )
+    p.add_argument("--profile", action="store_true", help="sample the server with py-spy during the classroom")
     p.add_argument("--json", help="write the summary here too")
     return run_bench(bench, p.parse_args())
 

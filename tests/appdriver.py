@@ -87,6 +87,12 @@ RERUN_DONE = (
 }"""
 )
 
+# Text the browser cuts with an ellipsis: a button, a select box's value, a metric ("99.6…", "Why this answ…")
+CUT_SHORT = """() => Array.from(document.querySelectorAll("[data-testid='stAppViewContainer'] *")).filter((el) => {
+  if (!el.offsetParent || !el.clientWidth || !el.innerText || !el.innerText.trim()) return false;
+  return getComputedStyle(el).textOverflow === 'ellipsis' && el.scrollWidth > el.clientWidth + 1;
+}).map((el) => el.innerText.trim().slice(0, 60))"""
+
 # True once nothing on the page has changed for `ms` milliseconds (charts drawn, fades over).
 QUIET = """(ms) => performance.now() - window.__st.mut > ms"""
 

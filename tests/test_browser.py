@@ -15,6 +15,7 @@ from mnist_lab import i18n
 from tests.appdriver import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    CUT_SHORT,
     INIT_SCRIPT,
     NAV_LINK,
     NAV_LINKS,
@@ -140,6 +141,7 @@ def test_draw_a_digit_gets_a_prediction(app, page):
     expect(page.locator("[data-testid='stPlotlyChart']")).to_have_count(1)  # the ten probabilities
     sent = page.evaluate("window.__st.sent.filter((t) => t >= window.__st.mouseUp).length")
     assert sent >= 1  # the stroke left when the pen lifted (no timer holds it)
+    assert page.evaluate(CUT_SHORT) == []  # the buttons and the answer are never cut short
     assert_rendered(page)
 
     # undo takes the stroke back, and the answer goes; Esc empties the pad after a second stroke

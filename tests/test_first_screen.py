@@ -18,6 +18,7 @@ from mnist_lab.runs import RunStore
 from tests.appdriver import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    CUT_SHORT,
     INIT_SCRIPT,
     QUIET,
     RERUN_DONE,
@@ -139,8 +140,14 @@ def test_the_main_picture_is_on_the_first_screen(app, page, info, lang):
         shown = [card.bounding_box() for card in cards]
         assert len(shown) == len(ui.PAGES) - 1
         assert sum(b["y"] + b["height"] <= height for b in shown) >= 4
+    assert cut_short(page) == [], f"{info.nav} ({lang}): text cut short"
     exceptions = page.locator("[data-testid='stException']")
     assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def cut_short(page: Page) -> list[str]:
+    """Every text on the page (sidebar included) that is too long for its box and ends in an ellipsis."""
+    return page.evaluate(CUT_SHORT)
 
 
 def test_a_click_on_the_strip_opens_that_layer_large(app, page):

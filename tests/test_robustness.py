@@ -289,11 +289,20 @@ def test_every_transform_renders(tiny_mnist, runs_dir, kind):
 
 def test_the_transform_is_picked_with_the_segmented_control(tiny_mnist, runs_dir):
     at = goto(start(), PAGE)
-    [kinds] = [b for b in at.get("button_group") if len(b.proto.options) == len(robustness.KINDS)]
-    kinds.set_value("noise").run()
+
+    def kinds():
+        return next(b for b in at.get("button_group") if len(b.proto.options) == len(robustness.KINDS))
+
+    kinds().set_value("noise").run()
     assert not at.exception
     assert at.session_state["robust_kind"] == "noise"
     assert i18n.t("robust.how.noise") in texts(at.caption)
+    for kind in ("scale", "shift_x", "thickness"):  # one click after another, none lost
+        kinds().set_value(kind).run()
+        assert at.session_state["robust_kind"] == kind
+        assert i18n.t(f"robust.how.{kind}") in texts(at.caption)
+    at = goto(goto(at, "app_pages/0_Home.py"), PAGE)  # back from another page: the same change
+    assert at.session_state["robust_kind"] == "thickness" and kinds().value == "thickness"
 
 
 def test_two_models_on_the_same_sweep(tiny_mnist, runs_dir, model_run):
