@@ -84,9 +84,13 @@ with detail_col:
     i = min(int(st.session_state[index_key]), len(split) - 1)  # its box is under the picture
     img, label = split.images[i].numpy(), int(split.labels[i])
     st.markdown(tr("dataset.label_is", label=i18n.class_label(name, label, tr.lang), index=i))
-    ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, height=400), "ds_sample")
-    st.caption(tr("dataset.pixels_hint"))
+    # beside the grid the digit is too small for its numbers (three digits need a cell of about 24 px)
+    ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, show_values=False, height=400), "ds_sample")
     st.number_input(tr("dataset.index", n=len(split) - 1), 0, len(split) - 1, key=index_key)
+
+st.markdown(f"**{tr('dataset.pixels_title', index=i)}**")
+ui.chart(ui.figure(digits.digit_heatmap, img, labels=L, height=720), "ds_pixels")
+st.caption(tr("dataset.pixels_hint"))
 
 st.divider()
 st.subheader(tr("dataset.shapes_title"), help=tr("dataset.source", where=ds.source))

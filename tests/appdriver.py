@@ -104,6 +104,32 @@ NAV_LINK = (
 NAV_LINKS = f"""() => Array.from(document.querySelectorAll("{NAV_LINK.replace(chr(10), "")}")).map(a => a.href)"""
 
 
+@contextlib.contextmanager
+def chromium():
+    """Headless Chromium (Playwright, sync), closed after."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def browser_page(browser, viewport: dict = VIEWPORT, timeout_ms: float = 90_000):
+    """A page in a window of its own with the timing script installed (INIT_SCRIPT), closed after."""
+    context = browser.new_context(viewport=viewport)
+    context.add_init_script(INIT_SCRIPT)
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
 def browser_available() -> str | None:
     """Why the browser tests cannot run here (None when they can): for tests.helpers.require("browser", ...)."""
     if importlib.util.find_spec("playwright") is None:

@@ -13,10 +13,7 @@ import pytest
 import ui
 from mnist_lab import i18n
 from tests.appdriver import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CUT_SHORT,
-    INIT_SCRIPT,
     NAV_LINK,
     NAV_LINKS,
     QUIET,
@@ -25,6 +22,8 @@ from tests.appdriver import (
     VIEWPORT,
     AppServer,
     browser_available,
+    browser_page,
+    chromium,
     drag,
     pad_points,
     train_cli,
@@ -34,7 +33,7 @@ from tests.helpers import require, write_mnist
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 require("browser", browser_available(), module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 WAIT = 90_000  # ms: the machine may be small and shared
 PAGES = len(ui.PAGES)
@@ -53,20 +52,14 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser) -> Page:
-    context = browser.new_context(viewport=VIEWPORT)
-    context.add_init_script(INIT_SCRIPT)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    yield page
-    context.close()
+    with browser_page(browser, VIEWPORT, WAIT) as p:
+        yield p
 
 
 def open_page(page: Page, url: str) -> None:
@@ -217,18 +210,16 @@ def test_a_link_to_a_page_works_on_a_fresh_server(tmp_path, browser):
     against the app_pages/ files before app.py has run once, so a page named otherwise said 'Page not
     found' over an invisible layer that swallowed every stroke on the canvas."""
     data = write_mnist(tmp_path / "data").parent.parent
-    with AppServer(data, tmp_path / "runs", tmp_path / "server.log") as server:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.add_init_script(INIT_SCRIPT)
-        page = context.new_page()
-        page.set_default_timeout(WAIT)
+    with (
+        AppServer(data, tmp_path / "runs", tmp_path / "server.log") as server,
+        browser_page(browser, VIEWPORT, WAIT) as page,
+    ):
         open_page(page, server.url + "/Draw")
         expect(page.locator("[data-testid='stMain'] h1").first).to_have_text(i18n.t("draw.title"))
         # the dialog, when there was one, came with the first run: once nothing on the page has changed
         # for a second, whatever that run brought has been drawn
         page.wait_for_function(QUIET, arg=1000, timeout=WAIT)
         expect(page.locator("[data-testid='stDialog']")).to_have_count(0)
-        context.close()
 
 
 def test_a_page_with_charts_opened_first_on_a_fresh_server(tmp_path, browser):
@@ -236,14 +227,12 @@ def test_a_page_with_charts_opened_first_on_a_fresh_server(tmp_path, browser):
     the chosen language, and the page waits for the background setup's imports instead of seeing a library
     half imported ("partially initialized module 'pandas'")."""
     data = write_mnist(tmp_path / "data").parent.parent
-    with AppServer(data, tmp_path / "runs", tmp_path / "server.log") as server:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.add_init_script(INIT_SCRIPT)
-        page = context.new_page()
-        page.set_default_timeout(WAIT)
+    with (
+        AppServer(data, tmp_path / "runs", tmp_path / "server.log") as server,
+        browser_page(browser, VIEWPORT, WAIT) as page,
+    ):
         open_page(page, server.url + "/Feature_Maps?lang=ko")
         expect(page.locator("[data-testid='stMain'] h1").first).to_have_text(i18n.t("fm.title", "ko"))
         expect(page.locator("[data-testid='stPlotlyChart']").first).to_be_visible()
         page.wait_for_function(QUIET, arg=1000, timeout=WAIT)
         assert_rendered(page)
-        context.close()

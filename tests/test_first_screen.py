@@ -16,15 +16,14 @@ import ui
 from mnist_lab import config, i18n
 from mnist_lab.runs import RunStore
 from tests.appdriver import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     CUT_SHORT,
-    INIT_SCRIPT,
     QUIET,
     RERUN_DONE,
     SETTLED,
     AppServer,
     browser_available,
+    browser_page,
+    chromium,
     train_cli,
 )
 from tests.helpers import require, synthetic_digits, write_mnist
@@ -32,7 +31,7 @@ from tests.helpers import require, synthetic_digits, write_mnist
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 require("browser", browser_available(), module_level=True)
 
-from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Page, expect  # noqa: E402
 
 PROJECTOR = {"width": 1280, "height": 720}
 SEEN = 150  # px of the picture that must be on the first screen, and its least height
@@ -86,20 +85,14 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture
 def page(browser) -> Page:
-    context = browser.new_context(viewport=PROJECTOR)
-    context.add_init_script(INIT_SCRIPT)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    yield page
-    context.close()
+    with browser_page(browser, PROJECTOR, WAIT) as p:
+        yield p
 
 
 def first_screen(page: Page, selector: str) -> dict:
