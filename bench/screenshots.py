@@ -10,8 +10,8 @@ saves N redrawn test digits as the class's own (through Draw's Add path), for Ou
 
 Usage: python -m bench.screenshots [--data DIR] [--out DIR] [--lang en|ko] [--pages train,draw] [--with-run]
        [--class-digits 30] [--height 720]
-The class's digits pictures (docs/screenshots/our_digits_LANG.png, draw_add_LANG.png) came from
-    python -m bench.screenshots --class-digits 30 --height 720 --pages our_digits,draw --lang ko
+The pictures in docs/screenshots came from (and the same with --lang ko)
+    python -m bench.screenshots --height 720 --with-run --class-digits 30 --teacher-password shots
 """
 
 from __future__ import annotations
