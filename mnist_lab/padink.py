@@ -28,7 +28,7 @@ class Ink:
     picture: np.ndarray | None  # uint8 grey, white ink on black, the ink's box only; None once emptied
     box: tuple[int, int, int, int]  # x, y, width, height on the pad, in pad units
     strokes: int  # how many strokes are on the pad
-    n: int  # the pad's count of what it has sent: a new number is a new drawing
+    n: int  # the pad's message number (a clock): a new number is a new drawing
 
 
 def read_ink(message) -> Ink | None:

@@ -76,7 +76,9 @@ function makePad(root) {
   }
 
   function send() {
-    pad.sent += 1; // every message is new to the server, even one that repeats an earlier picture
+    // every message is new to the server, even one that repeats an earlier picture, and also after the pad
+    // was mounted again (a visit to another page and back): a clock, not a count from zero
+    pad.sent = Math.max(pad.sent + 1, Date.now());
     if (pad.strokes.length === 0) {
       pad.setStateValue("ink", { strokes: 0, n: pad.sent }); // emptied by the student: not the same as never drawn
       return;
