@@ -65,7 +65,7 @@ with grid_col:
     )
     event = ui.chart(fig, f"ds_grid_{name}_{split_name}", on_select="rerun", selection_mode="points")
     st.caption(tr("dataset.showing", n=len(shown), total=len(pool)) + " " + tr("dataset.click_hint"))
-    p1, p2, p3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    p1, p2, p3 = st.columns(3, vertical_alignment="bottom")  # narrower, "In order" was cut short
     p1.number_input(tr("dataset.page", pages=pages), 1, pages, 1, key=page_key)
     p2.button(tr("dataset.shuffle"), icon=":material/shuffle:", width="stretch", on_click=_reseed, args=(None,))
     p3.button(tr("dataset.in_order"), icon=":material/sort:", width="stretch", on_click=_reseed, args=(0,))
