@@ -105,3 +105,12 @@ def model_run(tiny_mnist, runs_dir) -> str:
     checkpoints.save_checkpoint(run.checkpoint_path(), models.build_model("lenet5"), meta)
     run.set_status("done", started=time.time() - 5, test_accuracy=0.1)
     return run.run_id
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module's browser tests (tests/appdriver.py)."""
+    from tests.appdriver import chromium
+
+    with chromium() as b:
+        yield b

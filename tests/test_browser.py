@@ -23,7 +23,6 @@ from tests.appdriver import (
     AppServer,
     browser_available,
     browser_page,
-    chromium,
     drag,
     pad_points,
     train_cli,
@@ -48,12 +47,6 @@ def app(tmp_path_factory):
     server = AppServer(data, runs, tmp / "server.log").start()
     yield server, run_id
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from tests.appdriver import (
     AppServer,
     browser_available,
     browser_page,
-    chromium,
     train_cli,
 )
 from tests.helpers import require, synthetic_digits, write_mnist
@@ -81,12 +80,6 @@ def app(tmp_path_factory):
     env = {"MNIST_LAB_TEACHER_PASSWORD": PASSWORD}
     with AppServer(data, runs, tmp / "server.log", env=env) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture
