@@ -57,19 +57,6 @@ def read_ink(message) -> Ink | None:
     return Ink(picture, box, strokes, n)
 
 
-def on_pad(ink: Ink) -> np.ndarray:
-    """The ink placed back on a black pad of PAD x PAD at its box (for pictures shown at the pad's scale)."""
-    import cv2
-
-    if ink.picture is None:
-        return np.zeros((PAD, PAD), np.uint8)
-    x, y, w, h = ink.box
-    sheet = np.zeros((PAD, PAD), np.uint8)
-    w, h = max(1, min(w, PAD - x)), max(1, min(h, PAD - y))
-    sheet[y : y + h, x : x + w] = cv2.resize(ink.picture, (w, h), interpolation=cv2.INTER_LINEAR)
-    return sheet
-
-
 def _int(v) -> int:
     try:
         return int(v)
@@ -82,12 +69,10 @@ def message_for(sheet: np.ndarray, n: int = 1, strokes: int = 1) -> dict | None:
     the same crop and size as pad.js, done with OpenCV. For tests and benchmarks; the browser does its own."""
     import cv2
 
-    from .images import to_gray
-    from .recipe import as_uint8, has_alpha
+    from .preprocess import pad_ink
+    from .recipe import as_uint8
 
-    sheet = as_uint8(sheet)
-    # as the pad path reads a sheet: the alpha when it has any transparency, else the grey level
-    ink = sheet[..., 3] if has_alpha(sheet) else np.rint(to_gray(sheet)).astype(np.uint8)
+    ink = np.rint(pad_ink(as_uint8(sheet)) * 255).astype(np.uint8)  # as the pad path reads a sheet
     ys, xs = np.nonzero(ink)
     if not len(xs):
         return None

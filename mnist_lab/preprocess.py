@@ -29,7 +29,7 @@ SOURCES = ("pad", "photo")
 REASONS = ("blank", "faint", "noise", "several")
 
 
-def _pad_ink(img: np.ndarray) -> np.ndarray:
+def pad_ink(img: np.ndarray) -> np.ndarray:
     """Ink 0..1: the alpha when the pad sends any transparency, else the grey level of white-on-black."""
     if has_alpha(img):
         return img[..., 3].astype(np.float32) / 255
@@ -37,7 +37,7 @@ def _pad_ink(img: np.ndarray) -> np.ndarray:
 
 
 def _prepare_pad(img: np.ndarray) -> Prepared:
-    ink = _pad_ink(img)
+    ink = pad_ink(img)
     mask = ink >= 0.1  # the pad draws anti-aliased edges; its background is exactly 0
     if not mask.any():
         return Prepared(None, "blank", stages={"ink": ink})

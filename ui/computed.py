@@ -153,11 +153,11 @@ def _home_pictures(where: str | None, model_path: str | None, mtime: tuple | Non
     if model_path is not None:
         model, meta = model_at(model_path, mtime)
         maps = layers.look_inside(model, seven, meta.normalize, meta.pad)[1][0][2]
-        saved = _saved(model_path, sidefiles.PREDICTIONS)
-        if saved is not None and {"labels", "probabilities"} <= saved.keys():
+        saved = _saved(model_path, sidefiles.PREDICTIONS, {"labels", "probabilities"})
+        if saved is not None:
             confusion = saved["labels"], saved["probabilities"].argmax(axis=1)
-        saved = _saved(model_path, sidefiles.PROJECTIONS)
-        if saved is not None and {"pca", "labels"} <= saved.keys():
+        saved = _saved(model_path, sidefiles.PROJECTIONS, {"pca", "labels"})
+        if saved is not None:
             digit_map = saved["pca"], saved["labels"]
     pictures["feature_maps"] = strips.maps_card(seven, maps)
     pictures["mistakes"] = strips.confusion_card(*confusion)
@@ -174,9 +174,5 @@ def home_pictures() -> dict[str, np.ndarray]:
     return _home_pictures(dataset_location("mnist"), str(path), mtime_of(path))
 
 
-def _saved(checkpoint: str, suffix: str) -> dict | None:
-    try:
-        with np.load(sidefiles.beside(checkpoint, suffix)) as saved:
-            return {k: saved[k] for k in saved.files}
-    except (OSError, ValueError):
-        return None
+def _saved(checkpoint: str, suffix: str, needs: set[str]) -> dict | None:
+    return sidefiles.load([sidefiles.beside(checkpoint, suffix)], lambda saved: needs <= saved.keys())

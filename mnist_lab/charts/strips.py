@@ -303,17 +303,13 @@ def pad_card(img: np.ndarray) -> np.ndarray:
 
 
 def glyphs(text: str = "0123456789", thickness: int = 3) -> np.ndarray:
-    """Digits written in a plain font, 28x28 uint8 each, white on black, centred: pictures for Home when
-    no dataset is installed."""
+    """Digits written in a plain font, 28x28 uint8 each, white on black, made 28x28 as MNIST's were (the pad
+    path of prepare_digit): pictures for Home when no dataset is installed."""
+    from ..preprocess import prepare_digit
+
     out = np.zeros((len(text), 28, 28), np.uint8)
     for i, ch in enumerate(text):
         big = np.zeros((112, 112), np.uint8)
         cv2.putText(big, ch, (30, 92), cv2.FONT_HERSHEY_SIMPLEX, 3, 255, thickness * 4, cv2.LINE_AA)
-        ys, xs = np.nonzero(big)
-        box = big[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-        h, w = box.shape
-        scale = 20 / max(h, w)
-        small = cv2.resize(box, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-        y, x = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
-        out[i, y : y + small.shape[0], x : x + small.shape[1]] = small
+        out[i] = prepare_digit(big, "pad").image
     return out
