@@ -14,11 +14,11 @@ BLANK = np.zeros((28, 28), np.float32)
 
 def _picture():
     """What to read: the pad's ink or an uploaded photo of a digit, whichever changed last (a stroke after
-    a photo is answered, and a new photo after strokes)."""
+    a photo is answered, and a new photo after strokes). The uploader is below, outside the fragment: its
+    value is read from the session, where it stays while a stroke reruns the fragment alone."""
     ink = ui.pad(tr)
-    with st.expander(tr("draw.upload_title"), icon=":material/photo_camera:"):
-        up = st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload")
     ss = st.session_state
+    up = ss.get("draw_upload")
     if ink is not None and ink.n != ss.get("_pad_n"):
         ss["_pad_n"], ss["_draw_from"] = ink.n, "pad"
         if ink.picture is None:  # emptied on the pad: the pages after Draw forget the digit too
@@ -37,10 +37,13 @@ def _picture():
 
 @st.fragment
 def pad_and_answer() -> None:
-    """The pad and the answer: a stroke reruns only this part; the charts keep their keys and update in place."""
+    """The pad and the answer: a stroke reruns only this part, and it holds only what a stroke changes (each
+    element is work for the server and the browser at every stroke); the charts keep their keys."""
     pad_col, answer_col = st.columns(2, gap="medium")
     with pad_col:
         picture, source = _picture()
+        # a toggle, not an expander: an expander's pictures are made and fetched at every stroke, even closed
+        stages = st.toggle(tr("draw.stages_title"), key="draw_stages")
     prepared = preprocess.prepare_digit(picture, source) if picture is not None else None
     with answer_col:
         loaded = ui.current_model(tr)  # before any digit: a model that cannot be used says so at once
@@ -75,17 +78,29 @@ def pad_and_answer() -> None:
         st.session_state["drawn_digit"] = prepared.image
         if evaluate.unsure(probs):
             st.caption(tr("draw.unsure"))
-        if st.button(tr("draw.to_explain"), icon=":material/psychology_alt:", key="draw_to_explain", width="stretch"):
-            ui.look_at(ui.page("explain"), "drawn")
-        if st.button(tr("draw.to_feature_maps"), icon=":material/layers:", key="draw_to_fm", width="stretch"):
-            ui.look_at(ui.page("feature_maps"), "drawn")
         if meta.dataset == "mnist":  # a clothes model's answer is no label for a digit
             ui.add_to_class(tr, picture=picture, prepared=prepared, source=source, probs=probs, student=ui.student())
-    # a toggle, not an expander: an expander's pictures are made and fetched at every stroke, even closed
-    if st.toggle(tr("draw.stages_title"), key="draw_stages"):
+    if stages:
         st.caption(tr("draw.seen_hint"))
         for col, (key, stage) in zip(st.columns(len(recipe.STAGES)), prepared.shown_stages()):
             col.image(images.stage_picture(stage), caption=tr(f"draw.stage.{key}"), width="stretch")
 
 
+def photo_and_next() -> None:
+    """Under the pad, the photo uploader; under the answer, where to look next. They do not change with a
+    stroke, so they are outside the fragment; a photo, or a click, reruns the page."""
+    photo_col, next_col = st.columns(2, gap="medium")
+    with photo_col.expander(tr("draw.upload_title"), icon=":material/photo_camera:"):
+        st.file_uploader(tr("draw.upload"), type=["png", "jpg", "jpeg", "gif", "bmp", "webp"], key="draw_upload")
+    for label, icon, page, key in (
+        ("draw.to_explain", ":material/psychology_alt:", "explain", "draw_to_explain"),
+        ("draw.to_feature_maps", ":material/layers:", "feature_maps", "draw_to_fm"),
+    ):
+        if next_col.button(tr(label), icon=icon, key=key, width="stretch"):
+            if "drawn_digit" in st.session_state:
+                ui.look_at(ui.page(page), "drawn")
+            next_col.info(tr("draw.empty_hint"), icon=":material/gesture:")
+
+
 pad_and_answer()
+photo_and_next()

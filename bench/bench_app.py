@@ -87,7 +87,7 @@ def pct(xs: list[float], q: float) -> float | None:
 
 
 def dist(xs: list[float]) -> dict:
-    return {"n": len(xs), "p50": pct(xs, 50), "p95": pct(xs, 95), "max": pct(xs, 100)}
+    return {"n": len(xs), "p50": pct(xs, 50), "p90": pct(xs, 90), "p95": pct(xs, 95), "max": pct(xs, 100)}
 
 
 # ---------------------------------------------------------------- server-side compute, in process

@@ -97,25 +97,30 @@ def class_map_points(path, meta: checkpoints.ModelMeta, kind: str, saved: dict, 
 
 def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: str, probs: np.ndarray,
                  student: str | None) -> None:  # fmt: skip
-    """Under the model's answer: the true label (preset to the answer), Add, and Undo once added. Keyed
-    on the drawing, so a double click, or a rerun, stores one digit."""
+    """Under the model's answer: the right digit (preset to the answer) and Add, then Undo once added. What
+    was saved is kept per drawing, so a double click, or a rerun, stores one digit.
+
+    It is redrawn at every stroke, so it is few elements under keys that stay from drawing to drawing: the
+    browser updates them in place (a key per drawing built them anew, and with a title and a caption this
+    took a sixth of the time from pen-up to answer). The advice to correct a wrong answer is the picker's help."""
     key = collect.drawing_key(prepared.image)
-    saved = st.session_state.setdefault("_class_saved", {})  # drawing key -> (digit id, label)
-    st.markdown(f"**{tr('ours.add_title')}**")
+    ss = st.session_state
+    saved = ss.setdefault("_class_saved", {})  # drawing key -> (digit id, label)
     if key not in saved:
         answer = int(np.argmax(probs))
+        # a new drawing's label starts at the model's answer (so does one whose picker was gone a run: saved)
+        if ss.get("_class_label_for") != key or "_class_label" not in ss:
+            ss["_class_label_for"], ss["_class_label"] = key, answer
         asking = st.empty()  # emptied once the digit is saved: the same run then shows it saved
-        with asking.container():
-            pick, go = st.columns(2, vertical_alignment="bottom")
-            label = pick.selectbox(tr("ours.true_label"), list(range(10)), index=answer, key=f"_class_label_{key}")
-            add = go.button(tr("ours.add"), icon=":material/add_circle:", key=f"_class_add_{key}", type="primary",
-                            width="stretch")  # fmt: skip
-            st.caption(tr("ours.correct_it"))
+        pick, go = asking.container().columns([2, 3], vertical_alignment="bottom")
+        label = pick.selectbox(tr("ours.true_label"), list(range(10)), key="_class_label", help=tr("ours.correct_it"))
+        add = go.button(tr("ours.add"), icon=":material/add_circle:", key="_class_add", type="primary",
+                        width="stretch")  # fmt: skip
         if not add:
             return
         label = answer if label is None else int(label)
         s = digit_store()
-        model = st.session_state.get("model_choice", "default")
+        model = ss.get("model_choice", "default")
         try:
             digit_id = collect.add_drawing(s, picture=picture, prepared=prepared, source=source, label=label,
                                            probs=probs, student=student, model=model)  # fmt: skip
@@ -127,7 +132,7 @@ def add_to_class(tr: i18n.Translator, *, picture: np.ndarray, prepared, source: 
         st.toast(tr("ours.added_toast", n=n), icon=":material/check_circle:")
     digit_id, label = saved[key]
     st.success(tr("ours.added", label=label, id=digit_id), icon=":material/check_circle:")
-    if st.button(tr("ours.undo"), icon=":material/undo:", key=f"_class_undo_{key}"):
+    if st.button(tr("ours.undo"), icon=":material/undo:", key="_class_undo"):
         try:
             digit_store().delete(ids=[digit_id])
         except DigitsError as e:
