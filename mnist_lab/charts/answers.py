@@ -8,7 +8,19 @@ import functools
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import ACCENT, MIN_TEXT, MUTED, TEXT, _square, _t, accuracy_axis, class_colour, finish, level_title, text_width
+from .style import (
+    ACCENT,
+    MIN_TEXT,
+    MUTED,
+    TEXT,
+    _square,
+    _t,
+    accuracy_axis,
+    class_colour,
+    finish,
+    level_title,
+    text_width,
+)
 
 # the mistakes' colours, from a light orange that one mistake already gets (clear on a white page and on a
 # dark one) to a strong red for the most (3:1 on a dark page too); the right answers apart, in one quiet colour
