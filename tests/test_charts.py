@@ -214,3 +214,16 @@ def test_the_quick_probability_bar_is_the_checked_one_and_shares_nothing(lang):
         assert json.loads(pio.to_json(quick)) == json.loads(pio.to_json(checked))
     quick.update_layout(height=999)  # a page sizing its copy leaves the next one alone
     assert answers.probability_bar(p, names, labels=i18n.chart_labels(lang)).layout.height is None
+
+
+def test_the_probability_bars_measure_no_text_for_digits_but_do_for_longer_names():
+    """Digits get fixed margins (the browser draws these bars anew at every stroke, and automargin draws them
+    twice), wide enough for the "100%" tick; clothes' names can be long and tilt, so plotly sizes those."""
+    from mnist_lab import i18n
+
+    fig = answers.probability_bar(np.eye(10)[3], [str(i) for i in range(10)])
+    assert fig.layout.xaxis.automargin is False and fig.layout.yaxis.automargin is False
+    assert fig.layout.margin.l >= style.text_width("100%", style.MIN_TEXT) + 8  # the tick and plotly's pad
+    assert fig.layout.margin.b >= 2 * style.ROW  # a row of ticks and the axis title under it
+    clothes = answers.probability_bar(np.eye(10)[3], i18n.class_names("fashion", "en"))
+    assert clothes.layout.xaxis.automargin is None and clothes.layout.margin.b == 10

@@ -335,6 +335,35 @@ def test_a_pad_drawing_is_added_as_white_ink_cropped(tiny_mnist, runs_dir, class
     assert (row.image == preprocess.prepare_digit(sent, "pad").image).all()
 
 
+def test_the_label_picker_keeps_its_key_and_starts_at_each_new_drawings_answer(tiny_mnist, runs_dir, class_store):
+    """A stroke updates the picker in place (one key for every drawing), yet a label picked for one drawing is
+    never carried to the next: each new drawing starts at the model's answer, and so does one just undone."""
+    one = np.zeros((280, 280, 4), np.uint8)
+    one[40:240, 130:150] = 255
+
+    def answer(at) -> int:
+        [m] = [m for m in at.metric if m.label == i18n.t("draw.prediction")]
+        return int(m.value)
+
+    at = draw_on_pad(goto(start(), DRAW), one, n=1)
+    b = answer(at)
+    at = draw_on_pad(at, _pad(), n=2)
+    a = answer(at)
+    picker = at.selectbox(key="_class_label")
+    assert picker.value == a and picker.label == i18n.t("ours.true_label")
+    other = next(x for x in range(10) if x not in (a, b))
+    picker.set_value(other).run()
+    assert at.selectbox(key="_class_label").value == other
+    at = draw_on_pad(at, one, n=3)  # a new drawing: back at its own answer, not the label picked before
+    assert not at.exception and at.selectbox(key="_class_label").value == b
+    by_label(at.button, "ours.add").click()
+    at.run()
+    assert [r.label for r in class_store.digits()] == [b] and "_class_label" not in [s.key for s in at.selectbox]
+    by_label(at.button, "ours.undo").click()
+    at.run()
+    assert class_store.count() == 0 and at.selectbox(key="_class_label").value == b
+
+
 # ---------------------------------------------------------------- the digit map
 
 
