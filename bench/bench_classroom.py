@@ -241,34 +241,44 @@ async def browser_session(url: str, strokes: int, think: float) -> dict:
 
 # the frames every script-thread sample sits in: a thread, Streamlit's script runner, a page's exec
 WRAPPERS = ("threading.py", "script_runner.py", "exec_code.py", "fragment.py", "<module>", "app.py", "navigation.py")
+# the event loop's own frames, under every sample of the thread that serves the WebSockets
+LOOP = ("runpy", "__main__.py", "core.py", "cli.py", "bootstrap.py", "runners.py", "base_events.py", "events.py")
 
 
 def profile_summary(raw: Path, top: int = 12) -> dict:
-    """py-spy's raw samples of the server's script threads: where their time went (inclusive, by function),
-    and the share of samples that were in a script at all."""
+    """py-spy's raw samples of the server while it held the GIL (py-spy --gil: one process runs one thread of
+    Python at a time, so this is what a class waits on): the share spent in scripts and in the event loop
+    that serves the WebSockets, and where the time went in each (inclusive, by function)."""
     from collections import Counter
 
-    inclusive, total, scripts = Counter(), 0, 0
+    where = {"scripts": Counter(), "event loop": Counter(), "other threads": Counter()}
+    total = 0
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not count.isdigit():
             continue
         total += int(count)
-        if "_run_script" not in stack:
-            continue
-        scripts += int(count)
-        for frame in set(stack.split(";")):
+        frames = stack.split(";")
+        part = "scripts" if "_run_script" in stack else "event loop" if "MainThread" in frames[0] else "other threads"
+        where[part]["(all)"] += int(count)
+        for frame in set(frames[1:]):
             name = frame.split(" (")[0]
-            where = frame.rsplit("/", 1)[-1].rstrip(")")
-            inclusive[f"{name} ({where.split(':')[0]})"] += int(count)
+            at = frame.rsplit("/", 1)[-1].rstrip(")")
+            where[part][f"{name} ({at.split(':')[0]})"] += int(count)
+    skip = WRAPPERS + LOOP
     return {
-        "samples": total,
-        "in_scripts": scripts,
-        "top_inclusive_share_of_script_time": [
-            (k, round(v / max(1, scripts), 3))
-            for k, v in inclusive.most_common()
-            if not any(f"({f}" in k for f in WRAPPERS)  # every sample is inside these
-        ][:top],
+        "samples_holding_the_gil": total,
+        **{
+            part: {
+                "share": round(c["(all)"] / max(1, total), 3),
+                "top_inclusive_share_of_all": [
+                    (k, round(v / max(1, total), 3))
+                    for k, v in c.most_common()
+                    if k != "(all)" and not any(f"({f}" in k for f in skip)
+                ][:top],
+            }
+            for part, c in where.items()
+        },
     }
 
 
@@ -301,7 +311,7 @@ async def run_sessions(
         import subprocess
 
         spy = subprocess.Popen(
-            ["py-spy", "record", "-p", str(server.proc.pid), "-f", "raw", "-r", "100", "-o", str(profile)],
+            ["py-spy", "record", "--gil", "-p", str(server.proc.pid), "-f", "raw", "-r", "100", "-o", str(profile)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -417,7 +427,15 @@ async def bench(args, tmp: Path) -> dict:
         out["rss_warm_no_session_mb"] = round(server.rss_kb() / 1024, 1)
         out["one_session"] = await run_sessions(server, rec, 1, args.strokes, args.think, 0, args.timeout)
         out["classroom"] = await run_sessions(
-            server, rec, args.sessions, args.strokes, args.think, args.ramp, args.timeout, browser=args.browser
+            server,
+            rec,
+            args.sessions,
+            args.strokes,
+            args.think,
+            args.ramp,
+            args.timeout,
+            browser=args.browser,
+            profile=tmp / "profile.txt" if args.profile else None,
         )
         if args.burst:
             out["burst_no_think"] = await run_sessions(server, rec, args.sessions, args.strokes, 0, 0, args.timeout)

@@ -227,3 +227,37 @@ def test_the_probability_bars_measure_no_text_for_digits_but_do_for_longer_names
     assert fig.layout.margin.b >= 2 * style.ROW  # a row of ticks and the axis title under it
     clothes = answers.probability_bar(np.eye(10)[3], i18n.class_names("fashion", "en"))
     assert clothes.layout.xaxis.automargin is None and clothes.layout.margin.b == 10
+
+
+def test_a_shared_figure_sends_what_its_builder_made_and_makes_its_dict_once():
+    """ui.figure's figures are every session's: st.plotly_chart gets the same figure as the builder's (a
+    property set to None, sent as {}, is left out, which plotly.js reads the same), the dict is made once, a language
+    is one figure and another language another, and chart() refuses to resize one for everybody."""
+    import json
+
+    import plotly.io as pio
+    import plotly.tools
+
+    from mnist_lab import i18n
+    from ui import widgets
+
+    def sent(fig) -> dict:  # what st.plotly_chart serialises
+        return json.loads(pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True), validate=False))
+
+    def without_none(d):
+        if isinstance(d, dict):
+            return {k: without_none(v) for k, v in d.items() if v not in (None, {})}
+        return [without_none(v) for v in d] if isinstance(d, list) else d
+
+    imgs = np.random.default_rng(0).integers(0, 255, (12, 28, 28)).astype(np.uint8)
+    ko = i18n.chart_labels("ko")
+    shared = widgets.figure(digits.sample_grid, imgs, [str(i % 10) for i in range(12)], cols=4, height=300)
+    plain = digits.sample_grid(imgs, [str(i % 10) for i in range(12)], cols=4).update_layout(height=300)
+    assert sent(shared) == without_none(sent(plain))
+    assert shared.to_dict() is shared.to_dict()
+    bars = widgets.figure(answers.probability_bar, np.eye(10)[2], labels=ko)
+    assert widgets.figure(answers.probability_bar, np.eye(10)[2], labels=i18n.chart_labels("ko")) is bars
+    english = widgets.figure(answers.probability_bar, np.eye(10)[2], labels=i18n.chart_labels("en"))
+    assert english is not bars and english.layout.xaxis.title.text != bars.layout.xaxis.title.text
+    with pytest.raises(ValueError, match=r"ui\.figure"):
+        widgets.chart(bars, "k", height=100)

@@ -92,3 +92,18 @@ def test_nice_paths_and_texts():
     assert Settings.from_env({"MNIST_LAB_WORKER_NICE": "very"}).worker_nice == 10
     with pytest.raises(AttributeError):
         s.runs = Path("elsewhere")  # frozen: one reading of the environment, handed around
+
+
+def test_the_settings_are_made_again_only_when_a_variable_they_read_changes(monkeypatch, tmp_path):
+    from mnist_lab import settings as s
+
+    monkeypatch.setenv("MNIST_LAB_RUNS", str(tmp_path / "a"))
+    first = s.settings()
+    assert s.settings() is first and first.runs == tmp_path / "a"
+    monkeypatch.setenv("MNIST_LAB_RUNS", str(tmp_path / "b"))
+    assert s.settings().runs == tmp_path / "b"
+    monkeypatch.delenv("MNIST_LAB_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # read too, though not one of ours
+    assert s.settings().cache == tmp_path / "cache" / "mnist_lab" / "models"
+    monkeypatch.setenv("SOMETHING_ELSE", "x")
+    assert s.settings() is s.settings()

@@ -12,11 +12,33 @@ from mnist_lab import i18n, runs, tasks
 NO_BAR = {"displayModeBar": False}
 
 
-@st.cache_resource(show_spinner=False, max_entries=256)
+def _shared_class():
+    import plotly.graph_objects as go
+
+    class Shared(go.Figure):
+        """A figure that every session shows as it is (ui.figure's). st.plotly_chart turns a figure into a
+        dict at every view, a deep copy with every array written out in base64: a sixth of the server's time
+        under a class's page views. This one makes its dict once; nothing changes it after (chart() refuses
+        to size it)."""
+
+        def to_dict(self) -> dict:
+            if self._made is None:
+                self._made = super().to_dict()
+            return self._made
+
+    return Shared
+
+
+# a figure's labels are keyed by their language (see i18n.ChartLabels)
+@st.cache_resource(show_spinner=False, max_entries=256, hash_funcs={i18n.ChartLabels: lambda labels: labels.lang})
 def _figure(module: str, name: str, height: int | None, args: tuple, kwargs: dict):
     # the builder comes by name: a plain, stable key for the cache that every session shares
     fig = getattr(importlib.import_module(module), name)(*args, **kwargs)
-    return fig.update_layout(height=height) if height else fig
+    if height:
+        fig.update_layout(height=height)
+    shared = _shared_class()(fig, _validate=False)
+    shared._made = None
+    return shared
 
 
 def figure(builder, *args, height: int | None = None, **kwargs):
@@ -29,6 +51,8 @@ def figure(builder, *args, height: int | None = None, **kwargs):
 def chart(fig, key: str, height: int | None = None, **kwargs):
     """A plotly chart without the mode bar; returns the selection event when on_select is given."""
     if height:
+        if getattr(fig, "_made", False) is not False:
+            raise ValueError("a figure from ui.figure is every session's: give its height to ui.figure")
         fig.update_layout(height=height)
     return st.plotly_chart(fig, config=NO_BAR, key=key, **kwargs)
 
