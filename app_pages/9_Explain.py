@@ -13,6 +13,7 @@ model, meta, path = ui.require_model(tr)
 classes = i18n.class_names(meta.dataset, tr.lang)
 
 img, label = ui.pick_digit(tr, meta, "ex")
+ui.explainers_ready()  # Captum, imported by the server's setup in the background (no page imports it halfway)
 probs = evaluate.predict_proba(model, img[None], meta.normalize, meta.pad)[0]
 answer = int(probs.argmax())
 said = tr("explain.answer", answer=classes[answer], conf=f"{probs[answer]:.1%}")

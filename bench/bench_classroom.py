@@ -16,8 +16,11 @@ message sent to its script finished, for page visits and for strokes (prediction
 `smallest()` is the bench's smallest form (2 sessions, 2 strokes each), run by tests/test_benches.py so
 that the bench cannot silently break again.
 
+`--processes 1,2` runs the same class on one `streamlit run` and then on two Streamlit processes behind
+nginx (`mnist-lab serve`), side by side; memory and CPU are then every process's together.
+
 Usage: python -m bench.bench_classroom [--data DIR] [--sessions 30] [--strokes 10] [--think 1.0]
-       [--browser] [--burst] [--compare-with OTHER_CHECKOUT] [--json OUT]
+       [--browser] [--burst] [--processes 1,2] [--compare-with OTHER_CHECKOUT] [--json OUT]
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from bench.bench_app import (
     titles_of,
 )
 from mnist_lab import i18n
-from tests.appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds
+from tests.appdriver import CHROMIUM, CHROMIUM_ARGS, AppServer, cpu_seconds, process_tree, rss_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,6 +211,37 @@ async def one_session(url: str, rec: dict, strokes: int, think: float, timeout: 
     }
 
 
+class Proxied:
+    """`mnist-lab serve`'s setup as the bench's server: n Streamlit processes behind nginx (mnist_lab.serve).
+    Its memory and CPU are those of every process together; a session is whichever process nginx gives it."""
+
+    def __init__(self, data: Path, runs: Path, logs: Path, processes: int):
+        from mnist_lab.serve import Classroom
+        from tests.appdriver import free_port
+
+        env = {"MNIST_LAB_DATA": str(data), "MNIST_LAB_RUNS": str(runs)}
+        self.room = Classroom(ROOT / "app.py", processes, free_port(), "127.0.0.1", logs, env=env)
+        self.url, self.log, self.root = self.room.url, logs, ROOT
+
+    def pids(self) -> list[int]:
+        return [p.pid for _, p in self.room.children]
+
+    def rss_kb(self) -> int:
+        return sum(rss_kb(q) for p in self.pids() for q in process_tree(p))
+
+    def __enter__(self) -> Proxied:
+        self.room.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.room.stop()
+
+
+def server_pids(server) -> list[int]:
+    """The server's process, or each of them behind a proxy."""
+    return server.pids() if isinstance(server, Proxied) else [server.proc.pid]
+
+
 async def sample_rss(server: AppServer, out: list[int], stop: asyncio.Event) -> None:
     while not stop.is_set():
         out.append(server.rss_kb())
@@ -300,7 +334,7 @@ async def run_sessions(
     samples: list[int] = []
     stop = asyncio.Event()
     sampler = asyncio.create_task(sample_rss(server, samples, stop))
-    cpu0, t0 = cpu_seconds(server.proc.pid), time.perf_counter()
+    cpu0, t0 = sum(map(cpu_seconds, server_pids(server))), time.perf_counter()
 
     async def later(i):
         await asyncio.sleep(i * ramp)
@@ -310,8 +344,9 @@ async def run_sessions(
     if profile is not None:  # py-spy samples the live server (pip install py-spy)
         import subprocess
 
+        first = str(server_pids(server)[0])  # behind a proxy, the first process: each has its share of the class
         spy = subprocess.Popen(
-            ["py-spy", "record", "--gil", "-p", str(server.proc.pid), "-f", "raw", "-r", "100", "-o", str(profile)],
+            ["py-spy", "record", "--gil", "-p", first, "-f", "raw", "-r", "100", "-o", str(profile)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -324,7 +359,7 @@ async def run_sessions(
 
         spy.send_signal(signal.SIGINT)
         spy.wait(60)
-    server_cores = (cpu_seconds(server.proc.pid) - cpu0) / elapsed
+    server_cores = (sum(map(cpu_seconds, server_pids(server))) - cpu0) / elapsed
     await asyncio.sleep(1)
     rss_connected = server.rss_kb()  # every session still open, all idle
     for r in results:
@@ -413,7 +448,20 @@ async def bench(args, tmp: Path) -> dict:
     if args.compare_with:
         return await compare(args, tmp)
     out: dict = {"machine": {"cpus": os.cpu_count(), "load_avg_at_start": [round(x, 2) for x in os.getloadavg()]}}
-    with AppServer(Path(args.data), tmp / "runs", tmp / "server.log") as server:
+    counts = [int(n) for n in str(args.processes).split(",")]
+    for n in counts:  # side by side: the same class on one process, then on n behind nginx
+        out[f"processes_{n}" if len(counts) > 1 else "server"] = await one_setup(args, tmp / f"p{n}", n)
+    return out
+
+
+async def one_setup(args, tmp: Path, processes: int) -> dict:
+    out: dict = {"processes": processes}
+    tmp.mkdir(parents=True, exist_ok=True)
+    if processes == 1:
+        server = AppServer(Path(args.data), tmp / "runs", tmp / "server.log")
+    else:
+        server = Proxied(Path(args.data), tmp / "runs", tmp / "logs", processes)
+    with server:
         out["rss_server_started_mb"] = round(server.rss_kb() / 1024, 1)
         t0 = time.perf_counter()
         rec = await record(server)  # also warms the caches: dataset, model, evaluations
@@ -439,8 +487,8 @@ async def bench(args, tmp: Path) -> dict:
         )
         if args.burst:
             out["burst_no_think"] = await run_sessions(server, rec, args.sessions, args.strokes, 0, 0, args.timeout)
-        log = (tmp / "server.log").read_text(errors="replace")
-        out["server_log_tracebacks"] = log.count("Traceback")
+        logs = [server.log] if processes == 1 else sorted(server.log.glob("streamlit-*.log"))
+        out["server_log_tracebacks"] = sum(f.read_text(errors="replace").count("Traceback") for f in logs)
     return out
 
 
@@ -470,6 +518,12 @@ def main() -> int:
         "--compare-with",
         metavar="CHECKOUT",
         help="instead: the same load on this checkout and on another one, side by side",
+    )
+    p.add_argument(
+        "--processes",
+        default="1",
+        help="Streamlit processes behind nginx (mnist-lab serve); 1: `streamlit run` alone; "
+        "'1,2': both, one after the other",
     )
     p.add_argument("--profile", action="store_true", help="sample the server with py-spy during the classroom")
     p.add_argument("--json", help="write the summary here too")

@@ -61,7 +61,7 @@ _NAMES = {
         "onnx_file",
         "sweep_probabilities",
     ),
-    "frame": ("labels", "language", "secrets", "server_setup", "sidebar", "student", "translator"),
+    "frame": ("explainers_ready", "labels", "language", "secrets", "server_setup", "sidebar", "student", "translator"),
     "model_choice": (
         "DEFAULT_MODEL",
         "current_model",

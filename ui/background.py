@@ -58,6 +58,19 @@ def _neighbours_from(file: str, stamp: float):
     return None if saved is None else explain.Neighbours(saved["features"].astype(np.float32))
 
 
+def _neighbours_file(path: Path, mtime: tuple, where: str) -> Path:
+    return sidefiles.cached(f"{Path(path).resolve()}:{mtime}:{Path(where).resolve()}", sidefiles.NEIGHBOURS)
+
+
+def saved_neighbours(path: Path, meta: checkpoints.ModelMeta):
+    """The index, when its features were computed before (else None, and nothing is started)."""
+    where = dataset_location(meta.dataset)
+    if where is None:
+        return None
+    file = _neighbours_file(path, mtime_of(path), where)
+    return _neighbours_from(str(file), mtime_of(file)) if file.is_file() else None
+
+
 def neighbours(path: Path, meta: checkpoints.ModelMeta, tr: i18n.Translator):
     """The nearest-neighbour index over every training digit's penultimate features: computed once per
     model version in the background (progress shown), kept in the user's cache folder; None meanwhile."""
@@ -65,8 +78,8 @@ def neighbours(path: Path, meta: checkpoints.ModelMeta, tr: i18n.Translator):
     where = dataset_location(meta.dataset)
     if where is None:
         return None
-    file = sidefiles.cached(f"{Path(path).resolve()}:{mtime}:{Path(where).resolve()}", sidefiles.NEIGHBOURS)
-    index = _neighbours_from(str(file), mtime_of(file)) if file.is_file() else None
+    file = _neighbours_file(path, mtime, where)
+    index = saved_neighbours(path, meta)
     if index is not None:
         return index
 

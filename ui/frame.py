@@ -35,6 +35,15 @@ def libraries_ready(timeout: float = 300) -> None:
     _IMPORTED.wait(timeout)
 
 
+# set once Captum is imported, last (only Explain uses it, and the other pages need not wait for it)
+_EXPLAINERS = threading.Event()
+
+
+def explainers_ready(timeout: float = 300) -> None:
+    """For Explain: wait until the background setup has imported Captum (the same reason as above)."""
+    _EXPLAINERS.wait(timeout)
+
+
 def _warm_up(progress) -> None:
     try:
         import torch
@@ -50,7 +59,20 @@ def _warm_up(progress) -> None:
         _IMPORTED.set()  # also after a failure: the page then says what is missing
     progress(0.4)
     gc.freeze()
+    try:
+        _warm_models_and_data(progress)
+    finally:
+        _EXPLAINERS.set()  # also after a failure: Explain then says what is wrong itself
+    gc.freeze()  # the model and the dataset live as long as the server
+
+
+def _warm_models_and_data(progress) -> None:
+    from mnist_lab import checkpoints
+
+    from . import background, cache
+
     path = checkpoints.default_checkpoint()
+    meta = None
     if path.is_file():  # the shipped model and its test-set answers (Mistakes, Draw, Explain)
         mtime = cache.mtime_of(path)
         model, meta = cache.model_at(str(path), mtime)
@@ -58,9 +80,18 @@ def _warm_up(progress) -> None:
         where = cache.dataset_location(meta.dataset)
         if where is not None:
             cache.loaded(meta.dataset, where)
-            progress(0.8)
+            progress(0.6)
             cache.saved_evaluation(str(path), mtime, cache.side_mtimes(path, ".predictions.npz"), meta.dataset, where)
-    gc.freeze()  # the model and the dataset live as long as the server
+            # what Dataset shows first: its statistics read every training digit (half a second)
+            cache.pixel_stats(meta.dataset, where)
+            cache.class_counts(meta.dataset, where, "train")
+            cache.class_means(meta.dataset, where, "train")
+    progress(0.8)
+    # Explain's first visit: Captum (0.7 s to import) and the look-alikes' index when it was saved
+    import captum.attr  # noqa: F401
+
+    if meta is not None:
+        background.saved_neighbours(path, meta)
 
 
 def _first_answer(model, meta) -> None:
