@@ -42,7 +42,13 @@ PAGES = [  # in lesson order
 
 
 def navigation(tr: i18n.Translator) -> dict[str, list]:
-    """The pages for st.navigation, grouped in translated sections."""
+    """The pages for st.navigation, grouped in translated sections. Made once per session and language: a
+    st.Page reads its file's path and hashes it, 13 of them at every run and fragment run was 5% of the
+    server's time under a class. Not shared between sessions: st.navigation marks, on the object, the
+    page a run may call."""
+    made = st.session_state.get("_nav_pages")
+    if made is not None and made[0] == tr.lang:
+        return made[1]
     sections: dict[str, list] = {}
     for p in PAGES:
         title = tr(f"nav.section.{p.section}") if p.section else ""
@@ -51,6 +57,7 @@ def navigation(tr: i18n.Translator) -> dict[str, list]:
             p.file, title=tr(f"nav.{p.nav}"), icon=p.icon, url_path=None if default else p.url, default=default
         )
         sections.setdefault(title, []).append(page)
+    st.session_state["_nav_pages"] = (tr.lang, sections)
     return sections
 
 
