@@ -217,6 +217,16 @@ def test_draw_upload_blank_image_warns_no_digit(model_run):
     assert not _prediction(at)
 
 
+@pytest.mark.parametrize("key", ["draw_to_explain", "draw_to_fm"])
+def test_where_next_before_any_digit_says_draw_one_and_stays(runs_dir, key):
+    """The buttons under the answer are there before the first stroke (outside the pad's fragment): a click
+    with nothing drawn says so, and the page stays on Draw."""
+    at = goto(start(), DRAW)
+    at.button(key=key).click().run()
+    assert not at.exception and i18n.t("draw.empty_hint") in [i.value for i in at.info]
+    assert at.title[0].value == i18n.t("draw.title") and "drawn_digit" not in at.session_state
+
+
 # ---------------------------------------------------------------- dataset import on Home
 
 
