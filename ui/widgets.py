@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 
@@ -12,6 +13,7 @@ from mnist_lab import i18n, runs, tasks
 NO_BAR = {"displayModeBar": False}
 
 
+@functools.cache  # one class; made on first use, so that importing ui.widgets does not import plotly
 def _shared_class():
     import plotly.graph_objects as go
 
@@ -20,6 +22,8 @@ def _shared_class():
         dict at every view, a deep copy with every array written out in base64: a sixth of the server's time
         under a class's page views. This one makes its dict once; nothing changes it after (chart() refuses
         to size it)."""
+
+        _made: dict | None = None
 
         def to_dict(self) -> dict:
             if self._made is None:
@@ -36,9 +40,7 @@ def _figure(module: str, name: str, height: int | None, args: tuple, kwargs: dic
     fig = getattr(importlib.import_module(module), name)(*args, **kwargs)
     if height:
         fig.update_layout(height=height)
-    shared = _shared_class()(fig, _validate=False)
-    shared._made = None
-    return shared
+    return _shared_class()(fig, _validate=False)
 
 
 def figure(builder, *args, height: int | None = None, **kwargs):
@@ -51,7 +53,7 @@ def figure(builder, *args, height: int | None = None, **kwargs):
 def chart(fig, key: str, height: int | None = None, **kwargs):
     """A plotly chart without the mode bar; returns the selection event when on_select is given."""
     if height:
-        if getattr(fig, "_made", False) is not False:
+        if isinstance(fig, _shared_class()):
             raise ValueError("a figure from ui.figure is every session's: give its height to ui.figure")
         fig.update_layout(height=height)
     return st.plotly_chart(fig, config=NO_BAR, key=key, **kwargs)
