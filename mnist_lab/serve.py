@@ -1,8 +1,10 @@
 """`mnist-lab serve`: the app for a whole class, as several `streamlit run app.py` processes behind nginx.
 
 One Streamlit process runs one thread of Python at a time (the GIL), so on a 2-core machine a class of
-30 waits on one core while the other idles: `bench/bench_classroom.py` measured page views at p95 about
-1 s with one process and about 0.35 s with two. Each process keeps its own sessions, caches and models
+30 waits on one core while the other idles. `bench/bench_classroom.py --processes 1,2` measured strokes
+at p95 about 45 ms with two processes against 75-225 ms with one; page views at p95 0.35 s with two
+processes that a browser had warmed, but about 1.2 s when the second one meets its pages first with
+the class (see README). Each process keeps its own sessions, caches and models
 in memory (about 0.9 GB each with the shipped model warm), so this trades memory for waiting; the runs,
 the class's digits and the side files are shared on disk as before.
 

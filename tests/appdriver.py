@@ -17,7 +17,6 @@ import signal
 import socket
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 from tests.helpers import wait_until
@@ -281,13 +280,11 @@ class AppServer:
             )
 
         def healthy() -> bool:
+            from mnist_lab.serve import healthy as answers
+
             if self.proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
-                    return r.read().strip() == b"ok"
-            except OSError:
-                return False
+            return answers(self.url)
 
         try:
             wait_until(healthy, timeout, 0.3, what=f"streamlit to answer {self.url}/_stcore/health")

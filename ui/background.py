@@ -58,17 +58,16 @@ def _neighbours_from(file: str, stamp: float):
     return None if saved is None else explain.Neighbours(saved["features"].astype(np.float32))
 
 
-def _neighbours_file(path: Path, mtime: tuple, where: str) -> Path:
-    return sidefiles.cached(f"{Path(path).resolve()}:{mtime}:{Path(where).resolve()}", sidefiles.NEIGHBOURS)
+def _saved_neighbours(path: Path, mtime: tuple, where: str):
+    """(the features file, its index when it was computed before, else None; nothing is started)."""
+    file = sidefiles.cached(f"{Path(path).resolve()}:{mtime}:{Path(where).resolve()}", sidefiles.NEIGHBOURS)
+    return file, (_neighbours_from(str(file), mtime_of(file)) if file.is_file() else None)
 
 
 def saved_neighbours(path: Path, meta: checkpoints.ModelMeta):
     """The index, when its features were computed before (else None, and nothing is started)."""
     where = dataset_location(meta.dataset)
-    if where is None:
-        return None
-    file = _neighbours_file(path, mtime_of(path), where)
-    return _neighbours_from(str(file), mtime_of(file)) if file.is_file() else None
+    return None if where is None else _saved_neighbours(path, mtime_of(path), where)[1]
 
 
 def neighbours(path: Path, meta: checkpoints.ModelMeta, tr: i18n.Translator):
@@ -78,8 +77,7 @@ def neighbours(path: Path, meta: checkpoints.ModelMeta, tr: i18n.Translator):
     where = dataset_location(meta.dataset)
     if where is None:
         return None
-    file = _neighbours_file(path, mtime, where)
-    index = saved_neighbours(path, meta)
+    file, index = _saved_neighbours(path, mtime, where)
     if index is not None:
         return index
 
